@@ -1,0 +1,50 @@
+// The content-store contract, after oras-go's Target: every operation is keyed by an OCI
+// descriptor, so one copy/pack/unpack routine works against a remote repository, an OCI image
+// layout directory and an in-memory store alike.
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string; // "sha256:<64 hex>"
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  platform?: Record<string, unknown>;
+}
+
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+export interface Target {
+  /** Human-readable name for messages, e.g. "localhost:5000/policies" or "oci-layout:./out". */
+  readonly name: string;
+  /** Tag or digest → descriptor of the manifest/index. Throws PolicyOciError NOT_FOUND. */
+  resolve(reference: string): Promise<Descriptor>;
+  /** Bytes of a blob or manifest; implementations verify digest and size before returning. */
+  fetch(desc: Descriptor): Promise<Buffer>;
+  /** True when the store already has this blob (manifests: use resolve). */
+  exists(desc: Descriptor): Promise<boolean>;
+  /** Store a blob (config or layer). Must verify the bytes match desc. No-op when present. */
+  pushBlob(desc: Descriptor, content: Buffer): Promise<void>;
+  /** Store a manifest or index under its digest, and under `tag` when given. */
+  pushManifest(desc: Descriptor, content: Buffer, tag?: string): Promise<void>;
+  /** Point `tag` at an existing manifest. */
+  tag(desc: Descriptor, tag: string): Promise<void>;
+  /** All tags, sorted as the store returns them (remote: paginated). */
+  listTags(): Promise<string[]>;
+}
