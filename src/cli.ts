@@ -1,33 +1,63 @@
-// The yargs root: global flags, lazy command loading (each command module is imported only when
-// it runs, so start-up stays close to bare Node), and the one place errors become exit codes.
-import { exitCodeFor, isPolicyOciError } from './errors.ts';
+// The yargs root: global flags, the command table, and the one place errors become exit codes.
+// Command modules are small (flags + a handler); each handler imports its heavy modules only when
+// it runs, so `version` and `--help` stay close to bare Node start-up.
+import { exitCodeFor, isPolicyOciError, PolicyOciError } from './errors.ts';
 import { TOOL_NAME, VERSION } from './version.ts';
+
+function versionLine(): string {
+  return `${TOOL_NAME} ${VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch})`;
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Error: ${message}\n`);
+  if (isPolicyOciError(err)) for (const d of err.details) process.stderr.write(`  ${d}\n`);
+  else if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return exitCodeFor(err);
+}
 
 export async function run(argv: string[]): Promise<number> {
   // Fast path: `version` needs no argument parser at all.
   if (argv.length === 1 && (argv[0] === 'version' || argv[0] === '--version')) {
-    process.stdout.write(`${TOOL_NAME} ${VERSION} (node ${process.versions.node})\n`);
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
+  const { default: yargs } = await import('yargs');
+  const commands = await Promise.all([
+    import('./commands/push.ts'),
+    import('./commands/pull.ts'),
+    import('./commands/inspect.ts'),
+    import('./commands/tags.ts'),
+    import('./commands/login.ts'),
+    import('./commands/logout.ts'),
+  ]);
+  const debug = argv.includes('--debug');
   try {
-    const { default: yargs } = await import('yargs');
-    let code = 0;
-    await yargs(argv)
+    let parser = yargs(argv)
       .scriptName('kubectl policyoci')
+      .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)', global: true })
+      .option('debug', { type: 'boolean', describe: 'Print stack traces of internal errors', global: true })
+      .version(false)
       .command('version', 'Print the version', {}, () => {
-        process.stdout.write(`${TOOL_NAME} ${VERSION} (node ${process.versions.node})\n`);
+        process.stdout.write(`${versionLine()}\n`);
       })
-      .demandCommand(1)
+      .completion('completion', 'Print a shell completion script (bash/zsh)')
+      .demandCommand(1, 'Name a command; see --help')
+      .recommendCommands()
       .strict()
+      .help()
+      .alias('help', 'h')
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io.')
       .fail((msg, err) => {
-        throw err ?? new Error(msg);
-      })
-      .parseAsync();
-    return code;
+        throw err ?? new PolicyOciError('USAGE', msg);
+      });
+    for (const c of commands) parser = parser.command(c as never);
+    await parser.parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`Error: ${msg}\n`);
-    if (isPolicyOciError(err)) for (const d of err.details) process.stderr.write(`  ${d}\n`);
-    return exitCodeFor(err);
+    return reportError(err, debug);
   }
 }

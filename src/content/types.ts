@@ -39,9 +39,13 @@ export interface Target {
   fetch(desc: Descriptor): Promise<Buffer>;
   /** True when the store already has this blob (manifests: use resolve). */
   exists(desc: Descriptor): Promise<boolean>;
-  /** Store a blob (config or layer). Must verify the bytes match desc. No-op when present. */
-  pushBlob(desc: Descriptor, content: Buffer): Promise<void>;
-  /** Store a manifest or index under its digest, and under `tag` when given. */
+  /**
+   * Store a blob (config or layer). Must verify the bytes match desc. Returns false when the store
+   * already had it (nothing uploaded), true when the bytes were sent. Remote stores should learn
+   * "already there" in the same request that would start the upload (cross-repo mount POST).
+   */
+  pushBlob(desc: Descriptor, content: Buffer): Promise<boolean>;
+  /** Store a manifest or index under `tag` when given (one request), else under its digest. */
   pushManifest(desc: Descriptor, content: Buffer, tag?: string): Promise<void>;
   /** Point `tag` at an existing manifest. */
   tag(desc: Descriptor, tag: string): Promise<void>;

@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Bundle src/ into dist/cli.cjs and wrap it into Node single executable applications (SEA).
+//
+//   npm run build                      dist/cli.cjs + dist/kubectl-policyoci (this machine)
+//   npm run build -- --all-platforms   also dist/<os>_<arch>/ for every release target, the
+//                                      archives, checksums.txt and the krew manifest in dist/release/
+//   options: --no-code-cache (native executable without V8 code cache), --bundle-only
+//
+// Run it with the pinned Node (npm run puts node_modules/.bin first on PATH): a SEA blob only
+// works in a Node binary of exactly the version that made it.
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import * as esbuild from 'esbuild';
+import { fetchNode } from './fetch-node.mjs';
+import { TARGETS, nativeTarget, packageRelease } from './package.mjs';
+import { writeKrewManifest } from './krew-manifest.mjs';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const BUNDLE = path.join(DIST, 'cli.cjs');
+const RESOURCE = 'NODE_SEA_BLOB';
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      'all-platforms': { type: 'boolean', default: false },
+      'code-cache': { type: 'boolean', default: true },
+      'bundle-only': { type: 'boolean', default: false },
+    },
+    allowNegative: true,
+  });
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
+  const pinned = pkg.devDependencies?.node;
+  if (process.versions.node !== pinned) {
+    throw new Error(
+      `this is Node ${process.versions.node}, the project pins ${pinned}: run \`npm run build\``,
+    );
+  }
+
+  const t0 = performance.now();
+  await bundle(pkg.version);
+  log(`bundle   dist/cli.cjs ${kib((await readFile(BUNDLE)).length)} (${ms(t0)})`);
+  if (values['bundle-only']) return;
+
+  const t1 = performance.now();
+  const native = path.join(DIST, process.platform === 'win32' ? 'kubectl-policyoci.exe' : 'kubectl-policyoci');
+  await buildExecutable({
+    base: process.execPath,
+    out: native,
+    target: nativeTarget(),
+    useCodeCache: values['code-cache'],
+  });
+  const { stdout } = await run(native, ['version']);
+  if (!stdout.includes(`${pkg.version} (node ${pinned})`)) {
+    throw new Error(`${native} version printed ${JSON.stringify(stdout)}`);
+  }
+  log(`sea      ${path.relative(ROOT, native)} (${ms(t1)})`);
+
+  if (!values['all-platforms']) return;
+  const t2 = performance.now();
+  for (const target of TARGETS) {
+    const t = performance.now();
+    const base = target === nativeTarget() ? process.execPath : await fetchNode(target.nodePackage);
+    const out = path.join(DIST, `${target.os}_${target.arch}`, target.bin);
+    // No code cache and no snapshot: both are specific to the building platform.
+    await buildExecutable({ base, out, target, useCodeCache: false });
+    log(`sea      ${path.relative(ROOT, out)} (${ms(t)})`);
+  }
+  const archives = await packageRelease({ version: pkg.version, distDir: DIST });
+  const manifest = await writeKrewManifest({ version: pkg.version, releaseDir: path.dirname(archives[0].path) });
+  log(`release  ${archives.length} archives, ${path.relative(ROOT, manifest)} (${ms(t2)})`);
+}
+
+/** esbuild: one minified CommonJS file, because a SEA's main script must be CommonJS. */
+export async function bundle(version) {
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/main.ts'],
+    outfile: BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node26',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    loader: { '.json': 'json' },
+    // Optional native add-ons of ws/node-fetch: their users fall back when require() fails.
+    external: ['bufferutil', 'utf-8-validate', 'encoding'],
+    define: {
+      __POLICYOCI_VERSION__: JSON.stringify(version),
+      // ESM-only dependencies read import.meta.url, which CommonJS has not; inside the executable
+      // __filename is the executable itself.
+      'import.meta.url': 'importMetaUrl',
+    },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Makes `out` from the Node binary `base`: writes the blob, injects it with postject, and checks
+ * the result's header and that the blob sits where Node looks for it.
+ */
+export async function buildExecutable({ base, out, target, useCodeCache }) {
+  const baseVersion = await nodeVersionOf(base);
+  if (baseVersion !== process.versions.node) {
+    // The blob format and the code cache belong to the Node that writes them.
+    throw new Error(`${base} is Node ${baseVersion}; the blob is made by Node ${process.versions.node}`);
+  }
+  const tmp = await mkdtemp(path.join(tmpdir(), 'policyoci-sea-'));
+  try {
+    const blob = path.join(tmp, 'sea.blob');
+    const config = path.join(tmp, 'sea-config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        main: BUNDLE,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache,
+      }),
+    );
+    await run(process.execPath, ['--experimental-sea-config', config], { cwd: tmp });
+
+    await mkdir(path.dirname(out), { recursive: true });
+    await rm(out, { force: true });
+    let exe = await readFile(base);
+    // A signature no longer matches once the blob is in: drop it rather than ship a broken one.
+    if (target.format === 'pe') exe = stripAuthenticode(exe);
+    await writeFile(out, exe, { mode: 0o755 });
+    const args = [out, RESOURCE, blob, '--sentinel-fuse', FUSE];
+    if (target.format === 'macho') args.push('--macho-segment-name', 'NODE_SEA');
+    // postject in a child: its wasm module holds a copy of the whole binary and installs
+    // process-wide exception handlers.
+    await run(process.execPath, [path.join(ROOT, 'node_modules/postject/dist/cli.js'), ...args], {
+      maxBuffer: 16 << 20,
+    });
+    await chmod(out, 0o755);
+
+    const info = inspectExecutable(await readFile(out));
+    if (info.format !== target.format || info.machine !== target.machine) {
+      throw new Error(`${out}: expected ${target.format}/${target.machine}, got ${info.format}/${info.machine}`);
+    }
+    if (!info.fuseSet) throw new Error(`${out}: the SEA fuse is not set`);
+    if (!info.seaBlob?.equals(await readFile(blob))) {
+      throw new Error(`${out}: ${RESOURCE} is missing or differs from the blob`);
+    }
+    return info;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The version a Node binary was built as, read from it (it need not run on this machine). */
+async function nodeVersionOf(binary) {
+  const data = await readFile(binary);
+  // process.release.headersUrl is compiled in: .../release/vX.Y.Z/node-vX.Y.Z-headers.tar.gz
+  const m = /node-v(\d+\.\d+\.\d+)-headers\.tar\.gz/.exec(data.toString('latin1'));
+  if (!m) throw new Error(`${binary}: cannot find its Node version`);
+  return m[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executable formats: just enough of ELF, Mach-O and PE to name the format and the machine, and
+// to find the NODE_SEA_BLOB note / section / resource the way Node's postject-api.h does.
+
+const ELF_MACHINES = { 0x3e: 'x86-64', 0xb7: 'arm64' };
+const MACHO_CPUS = { 0x01000007: 'x86-64', 0x0100000c: 'arm64' };
+const PE_MACHINES = { 0x8664: 'x86-64', 0xaa64: 'arm64' };
+
+/**
+ * @returns {{format: 'elf'|'macho'|'pe'|'unknown', machine: string, seaBlob: Buffer|null,
+ *            fuseSet: boolean, signed: boolean}}
+ */
+export function inspectExecutable(buf) {
+  const fuseSet = buf.includes(`${FUSE}:1`);
+  if (buf.readUInt32BE(0) === 0x7f454c46) return { ...inspectElf(buf), fuseSet, signed: false };
+  if (buf.readUInt32LE(0) === 0xfeedfacf) return { ...inspectMachO(buf), fuseSet };
+  if (buf.toString('latin1', 0, 2) === 'MZ') return { ...inspectPe(buf), fuseSet };
+  return { format: 'unknown', machine: 'unknown', seaBlob: null, fuseSet, signed: false };
+}
+
+function inspectElf(buf) {
+  if (buf[4] !== 2 || buf[5] !== 1) throw new Error('only 64-bit little-endian ELF is expected');
+  const machine = ELF_MACHINES[buf.readUInt16LE(18)] ?? `elf-machine-${buf.readUInt16LE(18)}`;
+  const phoff = Number(buf.readBigUInt64LE(0x20));
+  const phentsize = buf.readUInt16LE(0x36);
+  let seaBlob = null;
+  for (let i = 0; i < buf.readUInt16LE(0x38); i++) {
+    const ph = phoff + i * phentsize;
+    if (buf.readUInt32LE(ph) !== 4 /* PT_NOTE */) continue;
+    const start = Number(buf.readBigUInt64LE(ph + 8));
+    const end = start + Number(buf.readBigUInt64LE(ph + 32));
+    for (let n = start; n + 12 <= end; ) {
+      const namesz = buf.readUInt32LE(n);
+      const descsz = buf.readUInt32LE(n + 4);
+      const name = buf.toString('latin1', n + 12, n + 12 + namesz).replace(/\0+$/, '');
+      const desc = n + 12 + align(namesz, 4);
+      if (name === RESOURCE) seaBlob = buf.subarray(desc, desc + descsz);
+      n = desc + align(descsz, 4);
+    }
+  }
+  return { format: 'elf', machine, seaBlob };
+}
+
+function inspectMachO(buf) {
+  const cpu = buf.readUInt32LE(4);
+  const machine = MACHO_CPUS[cpu] ?? `macho-cpu-${cpu.toString(16)}`;
+  let seaBlob = null;
+  let signed = false;
+  let lc = 32;
+  for (let i = 0; i < buf.readUInt32LE(16); i++) {
+    const cmd = buf.readUInt32LE(lc);
+    if (cmd === 0x1d /* LC_CODE_SIGNATURE */) signed = true;
+    if (cmd === 0x19 /* LC_SEGMENT_64 */ && cstr(buf, lc + 8, 16) === 'NODE_SEA') {
+      for (let s = 0; s < buf.readUInt32LE(lc + 64); s++) {
+        const sect = lc + 72 + s * 80;
+        if (cstr(buf, sect, 16) !== `__${RESOURCE}`) continue;
+        const size = Number(buf.readBigUInt64LE(sect + 40));
+        const offset = buf.readUInt32LE(sect + 48);
+        seaBlob = buf.subarray(offset, offset + size);
+      }
+    }
+    lc += buf.readUInt32LE(lc + 4);
+  }
+  return { format: 'macho', machine, seaBlob, signed };
+}
+
+function inspectPe(buf) {
+  const pe = buf.readUInt32LE(0x3c);
+  if (buf.readUInt32BE(pe) !== 0x50450000) throw new Error('MZ without a PE header');
+  const coff = pe + 4;
+  const machineId = buf.readUInt16LE(coff);
+  const machine = PE_MACHINES[machineId] ?? `pe-machine-${machineId.toString(16)}`;
+  const opt = coff + 20;
+  if (buf.readUInt16LE(opt) !== 0x20b) throw new Error('only PE32+ is expected');
+  const dataDir = (i) => ({ va: buf.readUInt32LE(opt + 112 + i * 8), size: buf.readUInt32LE(opt + 116 + i * 8) });
+  const sections = [];
+  const first = opt + buf.readUInt16LE(coff + 16);
+  for (let i = 0; i < buf.readUInt16LE(coff + 2); i++) {
+    const s = first + i * 40;
+    sections.push({ va: buf.readUInt32LE(s + 12), size: buf.readUInt32LE(s + 16), raw: buf.readUInt32LE(s + 20) });
+  }
+  const fileOffset = (rva) => {
+    const s = sections.find((x) => rva >= x.va && rva < x.va + x.size);
+    if (!s) throw new Error(`PE: RVA ${rva.toString(16)} is in no section`);
+    return rva - s.va + s.raw;
+  };
+  const signed = dataDir(4).size > 0; // IMAGE_DIRECTORY_ENTRY_SECURITY (Authenticode)
+  const rsrc = dataDir(2);
+  if (rsrc.size === 0) return { format: 'pe', machine, seaBlob: null, signed };
+  const root = fileOffset(rsrc.va);
+  // Resource tree: type → name → language → data entry. Node looks up RT_RCDATA / NODE_SEA_BLOB.
+  const entries = (dir) => {
+    const count = buf.readUInt16LE(dir + 12) + buf.readUInt16LE(dir + 14);
+    return Array.from({ length: count }, (_, i) => {
+      const name = buf.readUInt32LE(dir + 16 + i * 8);
+      const target = buf.readUInt32LE(dir + 20 + i * 8);
+      let label = name;
+      if (name & 0x80000000) {
+        const at = root + (name & 0x7fffffff);
+        label = buf.toString('utf16le', at + 2, at + 2 + buf.readUInt16LE(at) * 2);
+      }
+      return { label, isDir: (target & 0x80000000) !== 0, at: root + (target & 0x7fffffff) };
+    });
+  };
+  const rcdata = entries(root).find((e) => e.label === 10 && e.isDir);
+  const named = rcdata && entries(rcdata.at).find((e) => e.label === RESOURCE && e.isDir);
+  const lang = named && entries(named.at)[0];
+  let seaBlob = null;
+  if (lang && !lang.isDir) {
+    const at = fileOffset(buf.readUInt32LE(lang.at));
+    seaBlob = buf.subarray(at, at + buf.readUInt32LE(lang.at + 4));
+  }
+  return { format: 'pe', machine, seaBlob, signed };
+}
+
+/**
+ * Removes the Authenticode signature of a PE file (what `signtool remove /s` does, as Node's SEA
+ * guide asks before injection): the certificate table is the file's tail and is not mapped, so
+ * cut it off and clear its data directory entry.
+ */
+export function stripAuthenticode(buf) {
+  const opt = buf.readUInt32LE(0x3c) + 24;
+  const entry = opt + 112 + 4 * 8;
+  const offset = buf.readUInt32LE(entry);
+  const size = buf.readUInt32LE(entry + 4);
+  if (size === 0) return buf;
+  if (offset + size !== buf.length) throw new Error('PE certificate table is not at the end of the file');
+  const out = Buffer.from(buf.subarray(0, offset));
+  out.writeUInt32LE(0, entry);
+  out.writeUInt32LE(0, entry + 4);
+  return out;
+}
+
+const align = (n, a) => Math.ceil(n / a) * a;
+const cstr = (buf, at, len) => buf.toString('latin1', at, at + len).replace(/\0.*$/s, '');
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const ms = (t) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+const log = (s) => process.stderr.write(`[build] ${s}\n`);
+
+if (import.meta.main) {
+  main().catch((err) => {
+    process.stderr.write(`[build] error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

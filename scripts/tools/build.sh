@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Build the Go peer tools used by tests/benchmarks, cached outside the repo.
+#
+# Usage: scripts/tools/build.sh TOOL...
+#   Tools: oras kyverno validate-krew-manifest crane etcd kube-apiserver kubectl zot
+#   stdout: absolute path of each binary, one per line, in argument order (nothing else).
+#   stderr: progress.
+#
+# Cache: ${POLICYOCI_CACHE_DIR:-$HOME/.cache/kubectl-policyoci}/tools/<tool>-<version>/<binary>
+# Wrapper modules live in .../work/<recipe>-<version>/ (recreated on every build).
+# A build writes into a temp dir next to the cache entry and is renamed into place
+# only on success, so an interrupted build never leaves a half-populated cache entry.
+#
+# Env:
+#   POLICYOCI_CACHE_DIR   cache root (default $HOME/.cache/kubectl-policyoci)
+#   POLICYOCI_BUILD_JOBS  go build -p value (default 2)
+#   POLICYOCI_REBUILD=1   ignore an existing cache entry and rebuild
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# Pinned versions: the ONLY place versions are set.  path.sh reads this block.
+# ---------------------------------------------------------------------------
+ORAS_VERSION=v1.3.6                 # oras.land/oras
+KYVERNO_VERSION=v1.19.1             # github.com/kyverno/kyverno
+KREW_VERSION=v0.4.4                 # sigs.k8s.io/krew (v0.4.5 is not served by the proxy here)
+CRANE_VERSION=v0.22.1               # github.com/google/go-containerregistry
+ETCD_VERSION=v3.6.16                # go.etcd.io/etcd/server/v3
+KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl)
+ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this host here)
+# ---------------------------------------------------------------------------
+
+ALL_TOOLS=(oras kyverno validate-krew-manifest crane etcd kube-apiserver kubectl zot)
+
+tool_version() {
+  case "$1" in
+    oras) echo "$ORAS_VERSION" ;;
+    kyverno) echo "$KYVERNO_VERSION" ;;
+    validate-krew-manifest) echo "$KREW_VERSION" ;;
+    crane) echo "$CRANE_VERSION" ;;
+    etcd) echo "$ETCD_VERSION" ;;
+    kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
+    zot) echo "$ZOT_VERSION" ;;
+    *) return 1 ;;
+  esac
+}
+
+CACHE_ROOT="${POLICYOCI_CACHE_DIR:-$HOME/.cache/kubectl-policyoci}"
+TOOLS_DIR="$CACHE_ROOT/tools"
+WORK_DIR="$CACHE_ROOT/work"
+
+tool_dir() { echo "$TOOLS_DIR/$1-$(tool_version "$1")"; }
+tool_bin() { echo "$(tool_dir "$1")/$1"; }
+
+# Allow `source build.sh` (used by path.sh) to get the table without building.
+if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then return 0; fi
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
+
+export GOTOOLCHAIN="${GOTOOLCHAIN_OVERRIDE:-local}"
+export GOWORK=off
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED="${CGO_ENABLED:-0}"
+JOBS="${POLICYOCI_BUILD_JOBS:-2}"
+
+command -v go >/dev/null || { [[ -x /usr/local/go/bin/go ]] && PATH="/usr/local/go/bin:$PATH"; }
+command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+
+# Fresh wrapper module directory: $WORK_DIR/<name>. Echoes its path.
+new_wrapper() {
+  local dir="$WORK_DIR/$1"
+  rm -rf "$dir"; mkdir -p "$dir"
+  (cd "$dir" && go mod init "policyoci.local/tools/$1" >/dev/null 2>&1)
+  echo "$dir"
+}
+
+# go.mod file of MODULE@VERSION from the module cache (downloads it if needed).
+module_gomod() {
+  (cd "$WORK_DIR" && GOFLAGS= go mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+}
+
+# Copy the replace directives of MODULE@VERSION whose target is a module (not a
+# local path) into the wrapper's go.mod: a dependency's replaces are ignored by
+# Go, so a wrapper must restate them.
+inherit_replaces() {
+  local wrapper="$1" gomod
+  gomod="$(module_gomod "$2")"
+  [[ -f "$gomod" ]] || die "cannot locate go.mod of $2"
+  awk '
+    /^replace[[:space:]]*\(/ { inblock=1; next }
+    inblock && /^\)/ { inblock=0; next }
+    { line=$0; sub(/\/\/.*/, "", line) }
+    inblock { print line; next }
+    /^replace[[:space:]]/ { sub(/^replace[[:space:]]+/, "", line); print line }
+  ' "$gomod" | awk 'NF && $2=="=>" && $3 !~ /^\.{0,2}\// {print}' |
+  while read -r lhs _ rhs ver; do
+    [[ -n "${ver:-}" ]] || continue
+    log "  replace $lhs => $rhs $ver"
+    (cd "$wrapper" && go mod edit -replace "$lhs=$rhs@$ver")
+  done
+}
+
+gobuild() {  # gobuild WRAPPER OUT PKG
+  log "  go build $3"
+  (cd "$1" && go build -p "$JOBS" -trimpath -ldflags='-s -w' -o "$2" "$3")
+}
+
+# --- recipes: build_<recipe> OUTDIR  (write the binary/binaries into OUTDIR) ---
+
+simple_recipe() {  # simple_recipe OUTDIR NAME MODULE VERSION PKG BIN
+  local out="$1" w
+  w="$(new_wrapper "$2-$4")"
+  log "  go get $3@$4"
+  (cd "$w" && go get "$3@$4" >&2)
+  gobuild "$w" "$out/$6" "$5"
+}
+
+build_oras() {
+  simple_recipe "$1" oras oras.land/oras "$ORAS_VERSION" oras.land/oras/cmd/oras oras
+}
+
+build_kyverno() {
+  local w; w="$(new_wrapper "kyverno-$KYVERNO_VERSION")"
+  # kyverno's go.mod replaces k8s.io/pod-security-admission with its fork; restate it.
+  inherit_replaces "$w" "github.com/kyverno/kyverno@$KYVERNO_VERSION"
+  log "  go get github.com/kyverno/kyverno@$KYVERNO_VERSION"
+  (cd "$w" && go get "github.com/kyverno/kyverno@$KYVERNO_VERSION" >&2)
+  gobuild "$w" "$1/kyverno" github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
+}
+
+build_validate-krew-manifest() {
+  simple_recipe "$1" validate-krew-manifest sigs.k8s.io/krew "$KREW_VERSION" \
+    sigs.k8s.io/krew/cmd/validate-krew-manifest validate-krew-manifest
+}
+
+build_crane() {
+  simple_recipe "$1" crane github.com/google/go-containerregistry "$CRANE_VERSION" \
+    github.com/google/go-containerregistry/cmd/crane crane
+}
+
+build_etcd() {
+  # server/v3 has no main package of its own: wrap etcdmain.Main like etcd's root main.go.
+  local w; w="$(new_wrapper "etcd-$ETCD_VERSION")"
+  cat > "$w/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  log "  go get go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  (cd "$w" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2 && go mod tidy >&2)
+  gobuild "$w" "$1/etcd" .
+}
+
+# kube-apiserver and kubectl share one wrapper (built once per invocation).
+K8S_WRAPPER=""
+k8s_wrapper() {
+  [[ -n "$K8S_WRAPPER" ]] && return 0
+  local w gomod staging
+  w="$(new_wrapper "kubernetes-$KUBERNETES_VERSION")"
+  staging="v0.${KUBERNETES_VERSION#v1.}"   # v1.35.4 -> v0.35.4
+  gomod="$(module_gomod "k8s.io/kubernetes@$KUBERNETES_VERSION")"
+  [[ -f "$gomod" ]] || die "cannot locate go.mod of k8s.io/kubernetes@$KUBERNETES_VERSION"
+  # Every `k8s.io/X => ./staging/src/k8s.io/X` becomes `k8s.io/X => k8s.io/X v0.Y.Z`.
+  local mods
+  mods="$(awk '$2=="=>" && $3 ~ /^\.\/staging\/src\// {print $1}' "$gomod")"
+  [[ -n "$mods" ]] || die "no staging replaces found in $gomod"
+  log "  replacing $(wc -w <<<"$mods") k8s.io staging modules with @$staging"
+  local m
+  for m in $mods; do (cd "$w" && go mod edit -replace "$m=$m@$staging"); done
+  (cd "$w" && go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION")
+  cat > "$w/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+  log "  go mod tidy (k8s.io/kubernetes@$KUBERNETES_VERSION)"
+  (cd "$w" && go mod tidy >&2)
+  K8S_WRAPPER="$w"
+}
+build_kube-apiserver() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver; }
+build_kubectl() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kubectl" k8s.io/kubernetes/cmd/kubectl; }
+
+build_zot() {
+  simple_recipe "$1" zot zotregistry.dev/zot/v2 "$ZOT_VERSION" zotregistry.dev/zot/v2/cmd/zot zot
+}
+
+# --- driver -----------------------------------------------------------------
+
+ensure_tool() {
+  local tool="$1" dir bin tmp start
+  dir="$(tool_dir "$tool")"; bin="$dir/$tool"
+  if [[ -x "$bin" && "${POLICYOCI_REBUILD:-0}" != 1 ]]; then
+    log "$tool $(tool_version "$tool"): cached at $bin"
+    echo "$bin"; return 0
+  fi
+  mkdir -p "$TOOLS_DIR" "$WORK_DIR"
+  # Serialise concurrent builds of the same tool.
+  exec {lockfd}>"$TOOLS_DIR/.$tool.lock"
+  flock "$lockfd"
+  if [[ -x "$bin" && "${POLICYOCI_REBUILD:-0}" != 1 ]]; then
+    exec {lockfd}>&-; echo "$bin"; return 0
+  fi
+  tmp="$(mktemp -d "$TOOLS_DIR/.$tool-$(tool_version "$tool").tmp.XXXXXX")"
+  chmod 755 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+  start=$SECONDS
+  log "$tool $(tool_version "$tool"): building"
+  "build_$tool" "$tmp"
+  [[ -x "$tmp/$tool" ]] || die "$tool: build produced no binary"
+  rm -rf "$dir.old"; [[ -e "$dir" ]] && mv "$dir" "$dir.old"
+  mv "$tmp" "$dir"; rm -rf "$dir.old"
+  trap - EXIT
+  exec {lockfd}>&-
+  log "$tool $(tool_version "$tool"): built in $((SECONDS - start))s -> $bin ($(du -h "$bin" | cut -f1))"
+  echo "$bin"
+}
+
+[[ $# -gt 0 ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+for t in "$@"; do tool_version "$t" >/dev/null || die "unknown tool '$t' (known: ${ALL_TOOLS[*]})"; done
+for t in "$@"; do ensure_tool "$t"; done

@@ -1,0 +1,104 @@
+// Deterministic tar+gzip of in-memory files, and a bounded, link-refusing reader.
+// node-tar's Pack/Unpack work on the file system; we only ever hold policy files in memory, so we
+// use its Header/Pax encoders and its Parser directly rather than hand-writing the tar format.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Header, Parser, Pax } from 'tar';
+import { PolicyOciError } from '../errors.ts';
+
+export interface TarFile {
+  path: string;
+  content: Buffer;
+}
+
+const BLOCK = 512;
+const EPOCH = new Date(0);
+
+function headerBlock(file: TarFile): Buffer[] {
+  const data = { path: file.path, mode: 0o644, uid: 0, gid: 0, size: file.content.length, mtime: EPOCH, uname: '', gname: '' };
+  const header = new Header({ ...data, type: 'File' });
+  const block = Buffer.alloc(BLOCK);
+  const needPax = header.encode(block, 0);
+  if (!needPax) return [block];
+  // Long path: a PAX extended header first, then the ustar header (node-tar truncates its path).
+  return [new Pax({ path: file.path, mtime: EPOCH }).encode(), block];
+}
+
+/** Files sorted by path, fixed mtime/owner/mode, gzip without a timestamp: same input, same bytes. */
+export function createTarGz(files: TarFile[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    parts.push(...headerBlock(file), file.content);
+    const pad = (BLOCK - (file.content.length % BLOCK)) % BLOCK;
+    if (pad) parts.push(Buffer.alloc(pad));
+  }
+  parts.push(Buffer.alloc(BLOCK * 2));
+  return gzipSync(Buffer.concat(parts), { level: 9 });
+}
+
+export interface TarLimits {
+  maxUncompressedBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_TAR_LIMITS: TarLimits = { maxUncompressedBytes: 64 * 1024 * 1024, maxEntries: 20_000 };
+
+/**
+ * Reads regular files out of a tar (gzip optional). Links, devices and FIFOs are refused: a policy
+ * bundle never needs them and they are the classic way to escape an output directory.
+ */
+export function readTar(archive: Buffer, name: string, limits: TarLimits = DEFAULT_TAR_LIMITS): TarFile[] {
+  let tar = archive;
+  if (archive[0] === 0x1f && archive[1] === 0x8b) {
+    try {
+      tar = gunzipSync(archive, { maxOutputLength: limits.maxUncompressedBytes });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof RangeError)) {
+        throw new PolicyOciError('LIMIT', `${name}: decompresses to more than ${limits.maxUncompressedBytes} bytes (limit --max-uncompressed-size)`);
+      }
+      throw new PolicyOciError('UNSAFE_CONTENT', `${name}: not valid gzip data (${(err as Error).message})`);
+    }
+  }
+  const files: TarFile[] = [];
+  const problems: string[] = [];
+  let entries = 0;
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      entries++;
+      if (entries > limits.maxEntries) {
+        problems.push(`more than ${limits.maxEntries} entries`);
+        entry.resume();
+        return;
+      }
+      const type = entry.type;
+      if (type === 'Directory') {
+        entry.resume();
+        return;
+      }
+      if (type !== 'File' && type !== 'OldFile' && type !== 'ContiguousFile') {
+        problems.push(`entry "${printable(entry.path)}" is a ${type}; only regular files are accepted`);
+        entry.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => files.push({ path: entry.path, content: Buffer.concat(chunks) }));
+    },
+  });
+  let parseError: Error | undefined;
+  parser.on('error', (err: Error) => (parseError = err));
+  parser.on('warn', (_code: string, message: string | Error) => {
+    problems.push(String(message instanceof Error ? message.message : message));
+  });
+  parser.end(tar);
+  if (parseError) throw new PolicyOciError('UNSAFE_CONTENT', `${name}: not a valid tar archive (${parseError.message})`);
+  if (problems.length > 0) {
+    throw new PolicyOciError('UNSAFE_CONTENT', `${name}: refused: ${problems[0]}`, { details: problems.slice(0, 20) });
+  }
+  return files;
+}
+
+export function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 200);
+}

@@ -1,0 +1,56 @@
+import type { Argv } from 'yargs';
+import { PolicyOciError } from '../errors.ts';
+import { withLimitFlags, limitsFrom, type LimitFlags } from './limits.ts';
+import { withRegistryFlags, type RegistryFlags } from './options.ts';
+
+interface PullArgs extends RegistryFlags, LimitFlags {
+  ref?: string;
+  image?: string;
+  output?: string;
+  force?: boolean;
+  engine?: string[];
+}
+
+export const command = 'pull [ref]';
+export const describe = 'Pull a policy artifact and write one YAML file per policy';
+
+export function builder(y: Argv): Argv<PullArgs> {
+  return withLimitFlags(withRegistryFlags(y))
+    .positional('ref', { type: 'string', describe: 'Artifact reference, e.g. localhost:5000/policies:v1' })
+    .option('image', { alias: 'i', type: 'string', describe: 'Artifact reference (the proposals\' -i form)' })
+    .option('output', { alias: ['o', 'd', 'dir'], type: 'string', describe: 'Output directory', default: '.' })
+    .option('force', { type: 'boolean', describe: 'Overwrite files that already exist' })
+    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' })
+    .example('$0 pull localhost:5000/policies:v1 -o ./policies', 'Write each policy to ./policies')
+    .example('$0 pull -i ghcr.io/acme/policies@sha256:… -d out', 'Pull by digest, the proposals\' form')
+    .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory') as unknown as Argv<PullArgs>;
+}
+
+export async function handler(args: PullArgs): Promise<void> {
+  const ref = args.image ?? args.ref;
+  if (!ref) throw new PolicyOciError('USAGE', 'pull needs a reference (REF or -i REF)');
+  const [{ pullToDirectory }, { openTarget }, { render }, { startProgress }] = await Promise.all([
+    import('../core/pull.ts'),
+    import('../content/open.ts'),
+    import('../output/render.ts'),
+    import('../output/progress.ts'),
+  ]);
+  const opened = await openTarget(ref, args, { push: false });
+  const progress = await startProgress(`Pulling ${opened.display}`);
+  try {
+    const summary = await pullToDirectory(opened.target, opened.display, opened.reference, {
+      dir: args.output ?? '.',
+      force: args.force ?? false,
+      limits: limitsFrom(args),
+      concurrency: args.concurrency,
+      engines: args.engine ?? [],
+    });
+    progress.stop();
+    for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
+    render(args.format, summary, (s) =>
+      [`Pulled ${s.files.length} policies from ${s.reference} (${s.digest}) into ${s.directory}`, ...s.files.map((f) => `  ${f.file}\t${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`)].join('\n'),
+    );
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,130 @@
+// An OCI image layout directory (image-spec "image-layout.md"): `oci-layout`, `index.json`, and
+// `blobs/<alg>/<hex>`. Tags are `org.opencontainers.image.ref.name` annotations in index.json,
+// as oras and skopeo write them. Writes go to a temp file and are renamed into place.
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { verifyContent } from '../artifact/digest.ts';
+import { OCI_INDEX } from '../artifact/mediatypes.ts';
+import { PolicyOciError } from '../errors.ts';
+import type { Descriptor, ImageIndex, Target } from './types.ts';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const DIGEST_RE = /^(sha256):([a-f0-9]{64})$/;
+
+async function writeAtomic(path: string, content: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}
+
+export class OciLayout implements Target {
+  readonly name: string;
+  // Serialises index.json updates within this process.
+  private indexLock: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dir: string) {
+    this.name = `oci-layout:${dir}`;
+  }
+
+  private blobPath(digest: string): string {
+    const m = DIGEST_RE.exec(digest);
+    if (!m) throw new PolicyOciError('DIGEST_MISMATCH', `unsupported digest "${digest.slice(0, 80)}"`);
+    return join(this.dir, 'blobs', m[1]!, m[2]!);
+  }
+
+  private async readIndex(): Promise<ImageIndex> {
+    try {
+      const parsed = JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8')) as ImageIndex;
+      if (!Array.isArray(parsed.manifests)) throw new Error('index.json has no manifests array');
+      return parsed;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+      throw new PolicyOciError('IO', `${this.name}: unreadable index.json (${(err as Error).message})`);
+    }
+  }
+
+  private async init(): Promise<void> {
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    try {
+      await stat(join(this.dir, 'oci-layout'));
+    } catch {
+      await writeAtomic(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    }
+  }
+
+  async resolve(reference: string): Promise<Descriptor> {
+    const index = await this.readIndex();
+    const found = DIGEST_RE.test(reference)
+      ? index.manifests.find((m) => m.digest === reference)
+      : index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
+    if (found) {
+      const { annotations, ...rest } = found;
+      const others = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== REF_NAME));
+      return Object.keys(others).length > 0 ? { ...rest, annotations: others } : rest;
+    }
+    if (DIGEST_RE.test(reference)) {
+      // A manifest stored without a tag is still addressable by digest.
+      try {
+        const content = await readFile(this.blobPath(reference));
+        const parsed = JSON.parse(content.toString('utf8')) as { mediaType?: string };
+        return { mediaType: parsed.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest: reference, size: content.length };
+      } catch {
+        /* fall through */
+      }
+    }
+    throw new PolicyOciError('NOT_FOUND', `${this.name}: "${reference}" not found`);
+  }
+
+  async fetch(desc: Descriptor): Promise<Buffer> {
+    let content: Buffer;
+    try {
+      content = await readFile(this.blobPath(desc.digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PolicyOciError('NOT_FOUND', `${this.name}: blob ${desc.digest} not found`);
+      throw new PolicyOciError('IO', `${this.name}: ${(err as Error).message}`);
+    }
+    verifyContent(desc, content, `${this.name} blob`);
+    return content;
+  }
+
+  async exists(desc: Descriptor): Promise<boolean> {
+    try {
+      return (await stat(this.blobPath(desc.digest))).size === desc.size;
+    } catch {
+      return false;
+    }
+  }
+
+  async pushBlob(desc: Descriptor, content: Buffer): Promise<boolean> {
+    verifyContent(desc, content, 'blob');
+    if (await this.exists(desc)) return false;
+    await this.init();
+    await writeAtomic(this.blobPath(desc.digest), content);
+    return true;
+  }
+
+  async pushManifest(desc: Descriptor, content: Buffer, tag?: string): Promise<void> {
+    await this.pushBlob(desc, content);
+    if (tag !== undefined) await this.tag(desc, tag);
+  }
+
+  tag(desc: Descriptor, tag: string): Promise<void> {
+    const next = this.indexLock.then(async () => {
+      await this.init();
+      const index = await this.readIndex();
+      const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+      if (desc.artifactType) entry.artifactType = desc.artifactType;
+      entry.annotations = { ...(desc.annotations ?? {}), [REF_NAME]: tag };
+      index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag), entry];
+      await writeAtomic(join(this.dir, 'index.json'), JSON.stringify(index));
+    });
+    this.indexLock = next.catch(() => undefined);
+    return next;
+  }
+
+  async listTags(): Promise<string[]> {
+    const index = await this.readIndex();
+    return index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] ? [m.annotations[REF_NAME]] : [])).sort();
+  }
+}

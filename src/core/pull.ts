@@ -1,0 +1,67 @@
+// pull: read and check the whole artifact in memory first, then write all files at once.
+import type { ReadLimits } from '../artifact/limits.ts';
+import { readArtifact, type FoundPolicy } from '../artifact/unpack.ts';
+import type { Target } from '../content/types.ts';
+import { assignFileNames } from '../policy/naming.ts';
+import { stringifyCanonical } from '../policy/yaml.ts';
+import { writeFilesAtomically } from '../util/files.ts';
+
+export interface PullOptions {
+  dir: string;
+  force?: boolean;
+  limits?: ReadLimits;
+  concurrency?: number;
+  engines?: string[];
+}
+
+export interface PulledFile {
+  file: string;
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  engine: string;
+}
+
+export interface PullSummary {
+  reference: string;
+  digest: string;
+  directory: string;
+  files: PulledFile[];
+  warnings: string[];
+}
+
+/** Sorts like the packer does, so file names come out the same as the layer titles we push. */
+export function sortPolicies(policies: FoundPolicy[]): Array<FoundPolicy & { yaml: string }> {
+  const withYaml = policies.map((p) => ({ ...p, yaml: stringifyCanonical(p.object) }));
+  const key = (p: FoundPolicy) => [p.object.kind, p.object.metadata.namespace ?? '', p.object.metadata.name, p.object.apiVersion];
+  return withYaml.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+    return a.yaml < b.yaml ? -1 : a.yaml > b.yaml ? 1 : 0;
+  });
+}
+
+export async function pullToDirectory(target: Target, display: string, reference: string, options: PullOptions): Promise<PullSummary> {
+  const read = await readArtifact(target, reference, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  });
+  const selected = read.policies.filter((p) => !options.engines?.length || options.engines.includes(p.engine));
+  // The same object listed twice (identical bytes) is written once.
+  const unique = [...new Map(sortPolicies(selected).map((p) => [p.yaml, p])).values()];
+  const names = assignFileNames(unique.map((p) => p.object));
+  await writeFilesAtomically(options.dir, unique.map((p, i) => ({ name: names[i]!, content: p.yaml })), { force: options.force ?? false });
+  return {
+    reference: display,
+    digest: read.root.digest,
+    directory: options.dir,
+    files: unique.map((p, i) => {
+      const f: PulledFile = { file: names[i]!, apiVersion: p.object.apiVersion, kind: p.object.kind, name: p.object.metadata.name, engine: p.engine };
+      if (p.object.metadata.namespace) f.namespace = p.object.metadata.namespace;
+      return f;
+    }),
+    warnings: read.warnings,
+  };
+}

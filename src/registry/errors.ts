@@ -1,0 +1,92 @@
+// Maps registry responses to PolicyOciError, keeping the registry's own error codes
+// (`{"errors":[{"code","message"}]}`) in the message. URLs are shown without their query (upload
+// state) and no header value ever appears in a message.
+import { PolicyOciError, type ErrorCode } from '../errors.ts';
+
+export interface RegistryErrorEntry {
+  code: string;
+  message: string;
+}
+
+/** An HTTP failure from a registry; `status` lets the retry layer judge it. */
+export class RegistryHttpError extends PolicyOciError {
+  readonly status: number;
+  readonly retryAfter: string | undefined;
+  readonly registryErrors: RegistryErrorEntry[];
+
+  constructor(code: ErrorCode, message: string, status: number, retryAfter: string | undefined, registryErrors: RegistryErrorEntry[]) {
+    super(code, message);
+    this.status = status;
+    this.retryAfter = retryAfter;
+    this.registryErrors = registryErrors;
+  }
+}
+
+export function parseRegistryErrors(body: Uint8Array): RegistryErrorEntry[] {
+  if (body.byteLength === 0) return [];
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    const errors = (parsed as { errors?: unknown }).errors;
+    if (!Array.isArray(errors)) return [];
+    return errors.slice(0, 10).map((e: unknown) => {
+      const entry = (e ?? {}) as { code?: unknown; message?: unknown };
+      return {
+        code: typeof entry.code === 'string' ? entry.code.slice(0, 100) : 'UNKNOWN',
+        message: typeof entry.message === 'string' ? entry.message.slice(0, 300) : '',
+      };
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** "GET /v2/x/manifests/v1" style text for messages: path only, never the query or userinfo. */
+export function describeRequest(method: string, url: URL): string {
+  return `${method} ${url.host}${url.pathname}`;
+}
+
+export interface FailedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+function codeFor(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return 'UNAUTHORIZED';
+    case 403:
+      return 'DENIED';
+    case 404:
+      return 'NOT_FOUND';
+    default:
+      return 'REGISTRY';
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function errorFromResponse(res: FailedResponse, method: string, url: URL, registry: string): RegistryHttpError {
+  const entries = parseRegistryErrors(res.body);
+  const detail = entries.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  const code = codeFor(res.status);
+  let message = `${describeRequest(method, url)}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`;
+  if (code === 'UNAUTHORIZED') message += `; run \`kubectl policyoci login ${registry}\``;
+  if (code === 'DENIED') message += `; the credentials for ${registry} lack permission`;
+  return new RegistryHttpError(code, message, res.status, firstHeader(res.headers['retry-after']), entries);
+}
+
+/** Transport failures (connection refused, TLS, DNS) as REGISTRY errors naming the host. */
+export function transportError(err: unknown, method: string, url: URL): PolicyOciError {
+  if (err instanceof PolicyOciError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
+  const text = typeof e.message === 'string' ? e.message.slice(0, 300) : String(err);
+  let hint = '';
+  if (/certificate|self.signed|SSL|TLS|wrong version number/i.test(text)) {
+    hint = '; for a private CA pass --ca-file, for a plain-HTTP registry --plain-http';
+  }
+  return new PolicyOciError('REGISTRY', `${describeRequest(method, url)} failed: ${text}${code}${hint}`, { cause: err });
+}

@@ -1,0 +1,63 @@
+// Writes a set of files into a directory so that the result appears whole or not at all: files are
+// written into a fresh temp directory next to the target, then moved in. Names are checked to be
+// plain file names (no separators, no "..") so nothing can land outside the directory.
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PolicyOciError } from '../errors.ts';
+
+export interface OutputFile {
+  name: string;
+  content: string | Buffer;
+}
+
+function assertPlainName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || name !== basename(name) || /[\\/\0]/.test(name)) {
+    throw new PolicyOciError('UNSAFE_CONTENT', `refused to write a file named ${JSON.stringify(name)}`);
+  }
+}
+
+async function existing(dir: string): Promise<Set<string> | undefined> {
+  try {
+    const st = await lstat(dir);
+    if (!st.isDirectory()) throw new PolicyOciError('IO', `${dir} exists and is not a directory`);
+    return new Set(await readdir(dir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function writeFilesAtomically(dir: string, files: OutputFile[], options: { force?: boolean } = {}): Promise<string[]> {
+  const target = resolve(dir);
+  for (const f of files) assertPlainName(f.name);
+  const present = await existing(target);
+  if (present && !options.force) {
+    const clashes = files.filter((f) => present.has(f.name)).map((f) => f.name);
+    if (clashes.length > 0) {
+      throw new PolicyOciError('EXISTS', `${clashes.length} file(s) already exist in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
+    }
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.policyoci-`));
+  try {
+    for (const f of files) await writeFile(join(staging, f.name), f.content, { mode: 0o644, flag: 'wx' });
+    if (!present) {
+      await rename(staging, target);
+      return files.map((f) => join(target, f.name));
+    }
+    if (present.size === 0) {
+      await rmdir(target);
+      await rename(staging, target);
+      return files.map((f) => join(target, f.name));
+    }
+    // A non-empty directory: everything is written and checked first, then moved in one by one.
+    for (const f of files.filter((f) => present.has(f.name))) {
+      const st = await lstat(join(target, f.name));
+      if (!st.isFile()) throw new PolicyOciError('UNSAFE_CONTENT', `refused to replace ${join(target, f.name)}: it is not a regular file`);
+    }
+    for (const f of files) await rename(join(staging, f.name), join(target, f.name));
+    return files.map((f) => join(target, f.name));
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
