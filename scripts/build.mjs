@@ -56,7 +56,7 @@ async function main() {
     useCodeCache: values['code-cache'],
   });
   const { stdout } = await run(native, ['version']);
-  if (!stdout.includes(`${pkg.version} (node ${pinned})`)) {
+  if (!stdout.includes(pkg.version) || !stdout.includes(`node ${pinned}`)) {
     throw new Error(`${native} version printed ${JSON.stringify(stdout)}`);
   }
   log(`sea      ${path.relative(ROOT, native)} (${ms(t1)})`);

@@ -6,9 +6,13 @@ export interface EngineKind {
   /** Versions the engine's CRDs serve; the first storage version is marked in `storageVersion`. */
   versions: string[];
   storageVersion: string;
+  /** Served versions the CRD marks deprecated (the API server answers them with a warning). */
+  deprecatedVersions?: string[];
   namespaced: boolean;
   /** Plural resource name, as used in API paths. */
   plural: string;
+  /** The CRD has the status subresource: `status` in a create request is ignored by the server. */
+  statusSubresource?: boolean;
   /** Lower applies first (e.g. GlobalContextEntry before policies that read it). */
   applyOrder: number;
 }

@@ -94,11 +94,19 @@ export function removeNow(dir: string): void {
 
 /**
  * A watchdog for the case the 'exit' hook cannot cover (the test process killed with SIGKILL): a
- * shell that reads our end of a pipe and, once it sees EOF because we died, terminates `pid`.
+ * shell that reads our end of a pipe and, once it sees EOF because we died, terminates `pid` and
+ * removes `cleanupDir`.
  */
-function startGuardian(pid: number): ChildProcess | undefined {
-  const script = 'while read -r _; do :; done; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null';
-  const guardian = spawn('sh', ['-c', script, 'policyoci-guardian', String(pid)], {
+const GUARDIAN_SCRIPT = [
+  'while read -r _; do :; done',
+  'kill -TERM "$1" 2>/dev/null',
+  'i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
+  'kill -KILL "$1" 2>/dev/null',
+  'if [ -n "$2" ]; then rm -rf -- "$2"; fi',
+].join('\n');
+
+function startGuardian(pid: number, cleanupDir: string | undefined): ChildProcess | undefined {
+  const guardian = spawn('sh', ['-c', GUARDIAN_SCRIPT, 'policyoci-guardian', String(pid), cleanupDir ?? ''], {
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   guardian.on('error', () => undefined);
@@ -109,12 +117,13 @@ function startGuardian(pid: number): ChildProcess | undefined {
 
 /**
  * Starts a long-running server process with stdout and stderr appended to `logFile`. It does not
- * keep the event loop alive; it is killed when the test process exits.
+ * keep the event loop alive; it is killed when the test process exits, even by SIGKILL (then
+ * `cleanupDir`, if given, is removed too).
  */
 export async function startManagedProcess(
   command: string,
   args: readonly string[],
-  options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; cleanupDir?: string },
 ): Promise<ManagedProcess> {
   installExitHook();
   const fd = openSync(options.logFile, 'a');
@@ -140,7 +149,7 @@ export async function startManagedProcess(
     throw new Error(`cannot start ${command}: ${spawned?.message ?? 'no pid'}`);
   }
   const pid = child.pid;
-  const tracked: Tracked = { child, guardian: startGuardian(pid) };
+  const tracked: Tracked = { child, guardian: startGuardian(pid, options.cleanupDir) };
   live.add(tracked);
   child.unref();
   void exited.then(() => {

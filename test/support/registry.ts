@@ -179,7 +179,7 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
       const url = `${kind === 'tls' ? 'https' : 'http'}://${host}`;
       await writeFile(configFile, configFor(port, dataDir, prepared));
       await writeFile(logFile, '');
-      const proc = await startManagedProcess(BINARY, ['serve', configFile], { logFile, env: registryEnv() });
+      const proc = await startManagedProcess(BINARY, ['serve', configFile], { logFile, env: registryEnv(), cleanupDir: root });
       const state = await waitUntilReady(proc, url, tlsClient);
       if (state === 'timeout') {
         await proc.stop();
