@@ -63,7 +63,7 @@ export class RegistryClient {
   /** HTTP requests sent to the registry (token realm requests excluded). */
   requestCount = 0;
   private readonly transport: Transport;
-  private readonly retry: RetryPolicy;
+  readonly retryPolicy: RetryPolicy;
   private readonly auth: Authenticator;
   private readonly userAgent: string;
 
@@ -71,7 +71,7 @@ export class RegistryClient {
     this.registry = registry;
     this.baseUrl = new URL(`${registryScheme(registry, opts)}://${registryApiHost(registry)}`);
     this.transport = new Transport(opts);
-    this.retry = new RetryPolicy(opts.retry);
+    this.retryPolicy = new RetryPolicy(opts.retry);
     this.userAgent = opts.userAgent ?? 'kubectl-policyoci';
     const tokenHttp = async (url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) => {
       const res = await this.send(url, init.method, init.headers, init.body, TOKEN_BODY_LIMIT, true);
@@ -159,7 +159,7 @@ export class RegistryClient {
     };
     if (!retry) return attempt(1);
     try {
-      return await this.retry.run(attempt, (res) => ({ status: res.status, retryAfter: firstHeader(res.headers, 'retry-after') }));
+      return await this.retryPolicy.run(attempt, (res) => ({ status: res.status, retryAfter: firstHeader(res.headers, 'retry-after') }));
     } catch (err) {
       throw transportError(err, method, url);
     }
