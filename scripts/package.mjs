@@ -16,6 +16,7 @@ import { create as createTar } from 'tar';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MTIME = new Date('1980-01-01T00:00:00Z'); // also the smallest time a ZIP entry can hold
+const LEVEL = 6; // deflate level: 9 takes three times as long on a 150 MB binary for 0.4% less
 
 /**
  * What we release. os/arch are krew's (Go's) names; nodePackage is the npm package with that
@@ -61,7 +62,7 @@ export async function packageRelease({ version, distDir = path.join(ROOT, 'dist'
     await writeFile(path.join(releaseDir, name), data);
     results.push({ target, name, path: path.join(releaseDir, name), sha256: sha256(data) });
   }
-  const lines = results.map((r) => `${r.sha256}  ${r.name}\n`).sort();
+  const lines = [...results].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => `${r.sha256}  ${r.name}\n`);
   await writeFile(path.join(releaseDir, 'checksums.txt'), lines.join(''));
   return results;
 }
@@ -78,7 +79,7 @@ async function tarGz(files) {
     }
     const out = path.join(dir, 'out.tar.gz');
     await createTar(
-      { cwd: dir, file: out, gzip: { level: 9 }, portable: true, mtime: MTIME, noDirRecurse: true },
+      { cwd: dir, file: out, gzip: { level: LEVEL }, portable: true, mtime: MTIME, noDirRecurse: true },
       files.map((f) => f.name),
     );
     return await readFile(out);
@@ -100,7 +101,7 @@ export function zip(files) {
   let offset = 0;
   for (const f of files) {
     const name = Buffer.from(f.name, 'utf8');
-    const body = deflateRawSync(f.data, { level: 9 });
+    const body = deflateRawSync(f.data, { level: LEVEL });
     const crc = crc32(f.data);
     if (f.data.length >= 0xffffffff || offset >= 0xffffffff) throw new Error('ZIP64 is not supported');
     const local = Buffer.alloc(30);

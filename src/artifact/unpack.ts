@@ -176,7 +176,7 @@ export async function readArtifact(target: Target, reference: string, options: R
         continue;
       }
       for (const doc of docs) {
-        const obj = doc.object as Partial<KubeObject> | null;
+        const obj = doc.value as Partial<KubeObject> | null;
         const found = obj && typeof obj === 'object' ? findKind(String(obj.apiVersion ?? ''), String(obj.kind ?? '')) : undefined;
         if (!found || !obj?.metadata || typeof obj.metadata.name !== 'string') {
           const what = obj && typeof obj === 'object' ? `${printable(String(obj.apiVersion ?? '?'))}/${printable(String(obj.kind ?? '?'))}` : typeof obj;

@@ -34,7 +34,7 @@ export async function preparePush(input: PushInput): Promise<PreparedPush> {
       continue;
     }
     try {
-      const checked = validatePolicy(doc);
+      const checked = await validatePolicy(doc);
       warnings.push(...checked.warnings);
       documents.push({ ...doc, object: checked.object });
     } catch (err) {

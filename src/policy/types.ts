@@ -27,4 +27,6 @@ export interface PolicyDocument {
   source: Source;
   /** Engine name owning the kind ("kyverno" | "kubearmor"). */
   engine: string;
+  /** Things worth telling the user that do not stop the policy (printed on stderr). */
+  warnings?: string[];
 }

@@ -47,11 +47,15 @@ export class Authenticator {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
 
-  constructor(
-    private readonly http: TokenHttp,
-    private readonly credentials: CredentialFunc = () => Promise.resolve(undefined),
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly http: TokenHttp;
+  private readonly credentials: CredentialFunc;
+  private readonly now: () => number;
+
+  constructor(http: TokenHttp, credentials: CredentialFunc = () => Promise.resolve(undefined), now: () => number = Date.now) {
+    this.http = http;
+    this.credentials = credentials;
+    this.now = now;
+  }
 
   /** The Authorization header to send up front, when a previous challenge says what works. */
   async headerFor(registry: string, scopes: string[]): Promise<string | undefined> {

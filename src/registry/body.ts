@@ -5,6 +5,12 @@ import { PolicyOciError } from '../errors.ts';
 
 export const DEFAULT_MANIFEST_LIMIT = 4 * 1024 * 1024;
 
+/** Drops a body we will not read; undici reports the abort as an error nobody needs to hear. */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /**
  * Reads `body` up to `limit` bytes. Past the limit: with `truncate` the rest is dropped, otherwise
  * the stream is destroyed and LIMIT thrown (`what` names the content in the message).
@@ -17,7 +23,7 @@ export async function readLimited(body: Readable, limit: number, what: string, t
     if (chunk.byteLength > room) {
       if (room > 0) chunks.push(chunk.subarray(0, room));
       total = limit;
-      body.destroy();
+      discard(body);
       if (truncate) break;
       throw new PolicyOciError('LIMIT', `${what} is larger than the limit of ${limit} bytes`);
     }

@@ -12,7 +12,10 @@ const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
 
 class Scanner {
   pos = 0;
-  constructor(readonly text: string) {}
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
 
   skip(chars: RegExp): void {
     while (this.pos < this.text.length && chars.test(this.text[this.pos] ?? '')) this.pos++;

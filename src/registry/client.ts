@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 import { registryApiHost } from '../reference/reference.ts';
 import { Authenticator, parseChallenges } from './auth.ts';
-import { DEFAULT_MANIFEST_LIMIT, readLimited } from './body.ts';
+import { DEFAULT_MANIFEST_LIMIT, discard, readLimited } from './body.ts';
 import { credentialChain, type CredentialFunc } from './credentials.ts';
 import { errorFromResponse, transportError } from './errors.ts';
 import { RetryPolicy, type RetryOptions } from './retry.ts';
@@ -19,7 +19,7 @@ export interface RegistryClientOptions extends TransportOptions {
   userAgent?: string;
 }
 
-export type Headers = Record<string, string | string[] | undefined>;
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface RegistryRequest {
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -41,7 +41,7 @@ export interface RegistryRequest {
 
 export interface RegistryResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: Buffer;
   /** The URL that answered (after redirects). */
   url: URL;
@@ -52,7 +52,7 @@ const TOKEN_BODY_LIMIT = 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export function firstHeader(headers: Headers, name: string): string | undefined {
+export function firstHeader(headers: ResponseHeaders, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -150,7 +150,7 @@ export class RegistryClient {
       } else {
         const declared = Number(res.headers['content-length'] ?? Number.NaN);
         if (ok && declared > limit) {
-          res.body.destroy();
+          discard(res.body);
           return this.tooLarge(url, limit);
         }
         data = await readLimited(res.body, ok ? limit : ERROR_BODY_LIMIT, `the response of ${url.host}${url.pathname}`, !ok);

@@ -1,0 +1,76 @@
+// Turns what the user typed (a registry reference, or an OCI layout path with --oci-layout) plus the
+// registry flags into a Target and the tags/digest to use.
+import { resolve } from 'node:path';
+import type { RegistryFlags } from '../commands/options.ts';
+import { parseDuration, readStdin } from '../commands/options.ts';
+import { PolicyOciError } from '../errors.ts';
+import { DIGEST_RE, parseReference, referenceString, TAG_RE } from '../reference/reference.ts';
+import { credentialChain } from '../registry/credentials.ts';
+import { OciLayout } from './layout.ts';
+import { RemoteRepository } from './remote.ts';
+import type { Target } from './types.ts';
+
+export interface OpenedTarget {
+  target: Target;
+  /** Tags named in the reference (push writes all of them). */
+  tags: string[];
+  digest?: string;
+  /** What to resolve when reading: the digest if given, else the first tag, else "latest". */
+  reference: string;
+  display: string;
+}
+
+export interface OpenOptions {
+  push: boolean;
+  /** `tags REPO`: a bare repository is fine, a tag or digest is not needed. */
+  repositoryOnly?: boolean;
+}
+
+/** `DIR`, `DIR:tag[,tag]`, `DIR@sha256:…` — the tag is what follows the last ':' after the last '/'. */
+export function parseLayoutReference(input: string): { dir: string; tags: string[]; digest?: string } {
+  const at = input.lastIndexOf('@');
+  if (at > 0 && DIGEST_RE.test(input.slice(at + 1))) return { dir: input.slice(0, at), tags: [], digest: input.slice(at + 1) };
+  const slash = input.lastIndexOf('/');
+  const colon = input.lastIndexOf(':');
+  if (colon > slash && colon > 0 && !/^[A-Za-z]:$/.test(input.slice(0, colon + 1))) {
+    const tags = input.slice(colon + 1).split(',');
+    for (const t of tags) if (!TAG_RE.test(t)) throw new PolicyOciError('INVALID_REFERENCE', `invalid tag "${t}" in "${input}"`);
+    return { dir: input.slice(0, colon), tags };
+  }
+  return { dir: input, tags: [] };
+}
+
+let stdinPassword: Promise<string> | undefined;
+
+export async function openTarget(input: string, flags: Partial<RegistryFlags>, options: OpenOptions): Promise<OpenedTarget> {
+  if (flags['oci-layout']) {
+    const { dir, tags, digest } = parseLayoutReference(input);
+    const effectiveTags = tags.length === 0 && !digest && options.push ? ['latest'] : tags;
+    const display = `${dir}${digest ? `@${digest}` : effectiveTags.length ? `:${effectiveTags.join(',')}` : ''}`;
+    return { target: new OciLayout(resolve(dir)), tags: effectiveTags, ...(digest ? { digest } : {}), reference: digest ?? effectiveTags[0] ?? 'latest', display };
+  }
+  const ref = parseReference(input);
+  if (options.push && ref.digest && ref.tags.length === 0) {
+    throw new PolicyOciError('USAGE', `push needs a tag, not only a digest: ${input}`);
+  }
+  const tags = ref.tags.length === 0 && !ref.digest && !options.repositoryOnly ? ['latest'] : ref.tags;
+  if (flags['password-stdin'] && !flags.username) throw new PolicyOciError('USAGE', '--password-stdin needs --username');
+  let password: string | undefined;
+  if (flags.username && flags['password-stdin']) {
+    stdinPassword ??= readStdin().then((s) => s.replace(/\r?\n$/, ''));
+    password = await stdinPassword;
+  }
+  const timeout = parseDuration(flags['request-timeout']);
+  const target = new RemoteRepository(ref.registry, ref.repository, {
+    ...(flags['plain-http'] ? { plainHttp: true } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
+    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
+    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
+    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
+    ...(timeout ? { requestTimeoutMs: timeout } : {}),
+    credentials: credentialChain({ ...(flags.username ? { username: flags.username } : {}), ...(password !== undefined ? { password } : {}) }),
+  });
+  const display = referenceString({ ...ref, tags });
+  return { target, tags, ...(ref.digest ? { digest: ref.digest } : {}), reference: ref.digest ?? tags[0] ?? 'latest', display };
+}

@@ -1,0 +1,236 @@
+// A repository on an OCI registry as a Target. Every byte read is checked against its descriptor
+// (size bound before reading, digest after), every manifest push is checked against the digest the
+// registry reports, and blobs go up through the mount-first upload session (src/registry/upload.ts).
+import { createHash } from 'node:crypto';
+import { verifyContent } from '../artifact/digest.ts';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from '../artifact/mediatypes.ts';
+import { PolicyOciError } from '../errors.ts';
+import { isDigest, validateRepository, validateTag } from '../reference/reference.ts';
+import { DEFAULT_MANIFEST_LIMIT } from '../registry/body.ts';
+import { RegistryClient, firstHeader, type RegistryClientOptions, type RegistryResponse } from '../registry/client.ts';
+import { RegistryHttpError, parseRegistryErrors } from '../registry/errors.ts';
+import { pullScope, pushScope } from '../registry/scope.ts';
+import { uploadBlob } from '../registry/upload.ts';
+import { nextLink, parseTagPage } from '../registry/tags.ts';
+import type { Descriptor, Target } from './types.ts';
+
+export interface RemoteOptions extends RegistryClientOptions {
+  /** Repository (same registry) to mount blobs from; default: this repository. */
+  mountFrom?: string;
+  /** Blobs above this many bytes are uploaded in chunks (default 16 MiB). */
+  chunkThreshold?: number;
+  /** Chunk size of chunked uploads (default 8 MiB). */
+  chunkSize?: number;
+  /** Largest manifest we read (default 4 MiB). */
+  maxManifestBytes?: number;
+  /** `n` of tag list pages (default 1000). */
+  tagPageSize?: number;
+  /** Share one client (connection pool, token cache) between repositories of a registry. */
+  client?: RegistryClient;
+}
+
+const MANIFEST_TYPES = new Set([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST]);
+const MAX_TAG_PAGES = 10_000;
+
+export function isManifestType(mediaType: string): boolean {
+  return MANIFEST_TYPES.has(mediaType);
+}
+
+function checkDescriptor(desc: Descriptor): void {
+  if (!isDigest(desc.digest)) throw new PolicyOciError('DIGEST_MISMATCH', `malformed digest "${desc.digest.slice(0, 80)}"`);
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0) {
+    throw new PolicyOciError('DIGEST_MISMATCH', `descriptor ${desc.digest} has an invalid size ${String(desc.size)}`);
+  }
+}
+
+function mediaTypeOf(res: RegistryResponse): string | undefined {
+  const type = firstHeader(res.headers, 'content-type')?.split(';')[0]?.trim();
+  return type === '' ? undefined : type;
+}
+
+export class RemoteRepository implements Target {
+  readonly name: string;
+  readonly registry: string;
+  readonly repository: string;
+  readonly client: RegistryClient;
+  private readonly options: RemoteOptions;
+  private readonly ownsClient: boolean;
+
+  constructor(registry: string, repository: string, options: RemoteOptions = {}) {
+    validateRepository(repository);
+    this.registry = registry;
+    this.repository = repository;
+    this.options = options;
+    if (options.mountFrom !== undefined) validateRepository(options.mountFrom);
+    this.name = `${registry}/${repository}`;
+    this.ownsClient = options.client === undefined;
+    this.client = options.client ?? new RegistryClient(registry, options);
+  }
+
+  /** HTTP requests sent to the registry so far (for benchmarks). */
+  get requestCount(): number {
+    return this.client.requestCount;
+  }
+
+  private manifestPath(reference: string): string {
+    if (!isDigest(reference)) validateTag(reference);
+    return `/v2/${this.repository}/manifests/${reference}`;
+  }
+
+  async resolve(reference: string): Promise<Descriptor> {
+    const path = this.manifestPath(reference);
+    const scope = [pullScope(this.repository)];
+    const headers = { accept: MANIFEST_ACCEPT };
+    const head = await this.notFoundAs(`${this.name}:${reference}`, this.client.request({ method: 'HEAD', path, headers, scope }));
+    const digest = firstHeader(head.headers, 'docker-content-digest');
+    const size = Number(firstHeader(head.headers, 'content-length'));
+    const mediaType = mediaTypeOf(head);
+    let desc: Descriptor;
+    const usable = digest !== undefined && isDigest(digest) && Number.isSafeInteger(size) && size > 0;
+    if (usable && mediaType !== undefined && isManifestType(mediaType)) {
+      desc = { mediaType, digest, size };
+    } else {
+      const limit = this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT;
+      const res = await this.notFoundAs(`${this.name}:${reference}`, this.client.request({ method: 'GET', path, headers, scope, maxBytes: limit }));
+      desc = this.describeManifest(res, reference);
+    }
+    if (isDigest(reference) && desc.digest !== reference) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${desc.digest}`);
+    }
+    return desc;
+  }
+
+  private describeManifest(res: RegistryResponse, reference: string): Descriptor {
+    let mediaType = mediaTypeOf(res);
+    if (mediaType === undefined || !isManifestType(mediaType)) {
+      try {
+        const field = (JSON.parse(res.body.toString('utf8')) as { mediaType?: unknown }).mediaType;
+        if (typeof field === 'string') mediaType = field;
+      } catch {
+        throw new PolicyOciError('REGISTRY', `${this.name}:${reference} is not a JSON manifest`);
+      }
+    }
+    const algorithm = isDigest(reference) && reference.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const digest = `${algorithm}:${createHash(algorithm).update(res.body).digest('hex')}`;
+    const claimed = firstHeader(res.headers, 'docker-content-digest');
+    if (claimed !== undefined && claimed.startsWith(`${algorithm}:`) && claimed !== digest) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference}: the registry says ${claimed}, the bytes hash to ${digest}`);
+    }
+    return { mediaType: mediaType ?? OCI_MANIFEST, digest, size: res.body.byteLength };
+  }
+
+  async fetch(desc: Descriptor): Promise<Buffer> {
+    checkDescriptor(desc);
+    const manifest = isManifestType(desc.mediaType);
+    const limit = this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT;
+    if (manifest && desc.size > limit) {
+      throw new PolicyOciError('LIMIT', `manifest ${desc.digest} is ${desc.size} bytes, above the limit of ${limit}`);
+    }
+    const res = await this.notFoundAs(
+      `${this.name}@${desc.digest}`,
+      this.client.request({
+        method: 'GET',
+        path: `/v2/${this.repository}/${manifest ? 'manifests' : 'blobs'}/${desc.digest}`,
+        headers: manifest ? { accept: MANIFEST_ACCEPT } : {},
+        scope: [pullScope(this.repository)],
+        maxBytes: desc.size,
+        followRedirects: !manifest,
+      }),
+    );
+    verifyContent(desc, res.body, `${this.name}@${desc.digest}`);
+    return res.body;
+  }
+
+  async exists(desc: Descriptor): Promise<boolean> {
+    checkDescriptor(desc);
+    const kind = isManifestType(desc.mediaType) ? 'manifests' : 'blobs';
+    const res = await this.client.request({
+      method: 'HEAD',
+      path: `/v2/${this.repository}/${kind}/${desc.digest}`,
+      headers: kind === 'manifests' ? { accept: MANIFEST_ACCEPT } : {},
+      scope: [pullScope(this.repository)],
+      okStatuses: [404],
+      followRedirects: true,
+    });
+    return res.status >= 200 && res.status < 300;
+  }
+
+  /** False when the registry already had the blob (learnt from the mount request: one request). */
+  async pushBlob(desc: Descriptor, content: Buffer): Promise<boolean> {
+    checkDescriptor(desc);
+    verifyContent(desc, content, `blob ${desc.digest}`);
+    const { mountFrom, chunkThreshold, chunkSize } = this.options;
+    const opts = { retry: this.client.retryPolicy, mountFrom, chunkThreshold, chunkSize };
+    return (await uploadBlob(this.client, this.repository, desc, content, opts)) === 'uploaded';
+  }
+
+  async pushManifest(desc: Descriptor, content: Buffer, tag?: string): Promise<void> {
+    checkDescriptor(desc);
+    verifyContent(desc, content, `manifest ${desc.digest}`);
+    if (tag !== undefined) validateTag(tag);
+    // By tag the registry stores it under its digest as well: one request either way.
+    await this.putManifest(desc, content, tag ?? desc.digest);
+  }
+
+  async tag(desc: Descriptor, tag: string): Promise<void> {
+    validateTag(tag);
+    const content = await this.fetch(desc);
+    await this.putManifest(desc, content, tag);
+  }
+
+  private async putManifest(desc: Descriptor, content: Buffer, reference: string): Promise<void> {
+    const res = await this.client.request({
+      method: 'PUT',
+      path: this.manifestPath(reference),
+      headers: { 'content-type': desc.mediaType },
+      body: content,
+      scope: [pushScope(this.repository)],
+    });
+    const stored = firstHeader(res.headers, 'docker-content-digest');
+    if (stored !== undefined && stored !== desc.digest) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference} was stored as ${stored}, not ${desc.digest}`);
+    }
+  }
+
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    const seen = new Set<string>();
+    let path: string | undefined = `/v2/${this.repository}/tags/list?n=${this.options.tagPageSize ?? 1000}`;
+    for (let page = 0; path !== undefined && page < MAX_TAG_PAGES; page++) {
+      const url = this.client.resolveUrl(path).href;
+      if (seen.has(url)) break;
+      seen.add(url);
+      const res = await this.client.request({ method: 'GET', path: url, scope: [pullScope(this.repository)], okStatuses: [404] });
+      if (res.status === 404) {
+        if (page === 0 && isNameUnknown(res)) return [];
+        throw new PolicyOciError('NOT_FOUND', `${this.name}: tag list not found`);
+      }
+      tags.push(...parseTagPage(res.body, this.name));
+      path = nextLink(firstHeader(res.headers, 'link'));
+    }
+    return tags;
+  }
+
+  /** Turns a registry 404 into "<what> not found" (HEAD responses carry no error body). */
+  private async notFoundAs(what: string, pending: Promise<RegistryResponse>): Promise<RegistryResponse> {
+    try {
+      return await pending;
+    } catch (err) {
+      if (err instanceof RegistryHttpError && err.status === 404) {
+        const codes = err.registryErrors.map((e) => e.code).join(', ');
+        throw new PolicyOciError('NOT_FOUND', `${what} not found${codes ? ` (${codes})` : ''}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Closes the connection pool (when this repository made its own client). */
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.client.close();
+  }
+}
+
+function isNameUnknown(res: RegistryResponse): boolean {
+  const errors = parseRegistryErrors(res.body);
+  return errors.length === 0 || errors.some((e) => e.code === 'NAME_UNKNOWN');
+}

@@ -1,0 +1,92 @@
+// Which files a list of command-line paths stands for: files as given, directories walked
+// recursively in sorted order for .yaml/.yml/.json files, hidden entries skipped, and symbolic
+// links followed only while they stay inside the directory being walked.
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export const POLICY_FILE = /\.(ya?ml|json)$/i;
+export const STDIN = '-';
+
+export interface FileList {
+  /** Paths to read, in order; "-" is standard input. */
+  files: string[];
+  /** Paths that could not be used, as "path: reason". */
+  problems: string[];
+  /** Things skipped on purpose that a user may want to know about. */
+  warnings: string[];
+}
+
+export async function expandPaths(paths: string[]): Promise<FileList> {
+  const out: FileList = { files: [], problems: [], warnings: [] };
+  const seen = new Set<string>();
+  const add = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    out.files.push(f);
+  };
+  for (const p of paths) {
+    if (p === STDIN) {
+      add(STDIN);
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(p);
+    } catch (err) {
+      out.problems.push(`${p}: ${errnoText(err)}`);
+      continue;
+    }
+    if (st.isFile()) add(p);
+    else if (st.isDirectory()) {
+      const before = out.files.length;
+      const root = await realpath(p);
+      await walk(p, root, new Set([root]), out, add);
+      if (out.files.length === before) out.problems.push(`${p}: no .yaml, .yml or .json files in this directory`);
+    } else out.problems.push(`${p}: not a regular file or directory`);
+  }
+  return out;
+}
+
+async function walk(dir: string, root: string, visited: Set<string>, out: FileList, add: (f: string) => void): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    out.problems.push(`${dir}: ${errnoText(err)}`);
+    return;
+  }
+  // Sorted by code unit, so every platform and locale reads the same order.
+  const names = entries.map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    if (name.startsWith('.')) continue; // .git, .chainsaw-test, editor files
+    const full = path.join(dir, name);
+    let st = await lstat(full).catch(() => undefined);
+    if (!st) continue;
+    if (st.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => undefined);
+      if (!target || !isInside(target, root)) {
+        out.warnings.push(`${full}: skipped, a symbolic link that leads outside ${path.basename(root)}`);
+        continue;
+      }
+      st = await stat(full);
+      if (st.isDirectory()) {
+        if (visited.has(target)) continue; // a loop, or a directory already walked
+        visited.add(target);
+      }
+    }
+    if (st.isDirectory()) await walk(full, root, visited, out, add);
+    else if (st.isFile() && POLICY_FILE.test(name)) add(full);
+  }
+}
+
+function isInside(target: string, root: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,142 @@
+// Reads policies from files, directories and stdin. All-or-nothing: every problem in every file is
+// collected and reported in one error, so nothing is pushed when anything is wrong.
+import { readFile } from 'node:fs/promises';
+import { PolicyOciError, isPolicyOciError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { expandPaths, STDIN } from './files.ts';
+import type { Problem } from './problem.ts';
+import type { KubeObject, PolicyDocument } from './types.ts';
+import { checkPolicy, classify, describeObject } from './validate.ts';
+import type { CheckOptions } from './validate.ts';
+import { parseDocuments } from './yaml.ts';
+import type { ParsedDoc } from './yaml.ts';
+
+export interface LoadOptions {
+  /** Reads standard input, for the path "-". */
+  stdin?: () => Promise<string>;
+  /**
+   * Also validate each policy as the API server would (validate.ts), with problems reported at
+   * their exact line; the returned objects are then as the server would store them.
+   */
+  validate?: boolean;
+  /** Told about inputs skipped on purpose (e.g. a symbolic link leading out of a directory). */
+  onWarning?: (message: string) => void;
+  /** With `validate`: what an unknown field does (see CheckOptions). */
+  unknownFields?: CheckOptions['unknownFields'];
+}
+
+/** Name shown for standard input in messages. */
+export const STDIN_NAME = '<stdin>';
+
+export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Promise<PolicyDocument[]> {
+  if (paths.length === 0) throw new PolicyOciError('USAGE', 'no policy file or directory given');
+  const list = await expandPaths(paths);
+  for (const w of list.warnings) opts.onWarning?.(w);
+  const problems: string[] = [...list.problems];
+  let code: ErrorCode = 'INVALID_INPUT';
+  let policyProblems = 0;
+  const badFiles = new Set<string>();
+  const docs: PolicyDocument[] = [];
+
+  for (const file of list.files) {
+    const name = file === STDIN ? STDIN_NAME : file;
+    let parsed: ParsedDoc[];
+    try {
+      parsed = parseDocuments(await readText(file, opts), name);
+    } catch (err) {
+      if (!isPolicyOciError(err)) throw err;
+      problems.push(...(err.details.length ? err.details : [err.message]));
+      badFiles.add(name);
+      continue;
+    }
+    for (const d of parsed) {
+      const found = await loadOne(d, opts);
+      if ('problems' in found) {
+        problems.push(...found.problems);
+        if (found.code === 'INVALID_POLICY') policyProblems += found.problems.length;
+        badFiles.add(name);
+      } else docs.push(found.doc);
+    }
+  }
+  // Refusing only for schema or metadata problems is INVALID_POLICY; anything unreadable wins.
+  if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
+  if (problems.length) {
+    const total = list.files.length + list.problems.length;
+    const summary =
+      problems.length === 1
+        ? problems[0]!
+        : `${problems.length} problems in ${badFiles.size + list.problems.length} of ${total} ${total === 1 ? 'input' : 'inputs'}`;
+    throw new PolicyOciError(code, summary, { details: problems });
+  }
+  warnDuplicates(docs);
+  return docs;
+}
+
+async function readText(file: string, opts: LoadOptions): Promise<string> {
+  if (file === STDIN) {
+    if (!opts.stdin) throw new PolicyOciError('USAGE', '"-" (standard input) is not available here');
+    return opts.stdin();
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new PolicyOciError('INVALID_INPUT', `${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // Kubernetes objects are UTF-8 JSON: refuse other encodings instead of mangling them.
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new PolicyOciError('INVALID_INPUT', `${file}: not UTF-8 text`);
+  }
+}
+
+type Loaded = { doc: PolicyDocument } | { problems: string[]; code: ErrorCode };
+
+async function loadOne(d: ParsedDoc, opts: LoadOptions): Promise<Loaded> {
+  const at = (p?: Problem) => `${d.file}:${(p?.path && d.locate(p.path)) || d.line}`;
+  const c = classify(d.value);
+  if (!c.ok) {
+    const where = d.index > 0 || c.code === 'INVALID_INPUT' ? `${at(c.problem)}: document ${d.index + 1}` : at(c.problem);
+    return { problems: [`${where}: ${c.problem.message}`], code: c.code };
+  }
+  const source = { file: d.file, line: d.line, index: d.index };
+  const engine = c.match.engine.name;
+  if (!opts.validate) {
+    // Even unvalidated, a policy needs a name: files, layers and apply are keyed by it.
+    const name = (d.value as { metadata?: { name?: unknown } }).metadata?.name;
+    if (typeof name !== 'string' || name === '') {
+      return { problems: [`${at()}: ${describeObject(d.value as object)}: metadata.name: required field missing`], code: 'INVALID_POLICY' };
+    }
+    const doc: PolicyDocument = { object: d.value as KubeObject, source, engine };
+    if (d.warnings.length) doc.warnings = d.warnings;
+    return { doc };
+  }
+  const r = await checkPolicy(d.value as object, c.match, opts.unknownFields ? { unknownFields: opts.unknownFields } : {});
+  if (r.problems.length) {
+    const what = describeObject(d.value as object);
+    return { problems: r.problems.map((p) => `${at(p)}: ${what}: ${p.message}`), code: 'INVALID_POLICY' };
+  }
+  const warnings = [...d.warnings, ...r.warnings.map((w) => `${d.file}:${d.line}: ${w}`)];
+  const doc: PolicyDocument = { object: r.object, source, engine };
+  if (warnings.length) doc.warnings = warnings;
+  return { doc };
+}
+
+/** The same object twice would overwrite itself on apply: say so, but it is not an error. */
+function warnDuplicates(docs: PolicyDocument[]): void {
+  const first = new Map<string, PolicyDocument>();
+  for (const d of docs) {
+    const o = d.object;
+    const group = String(o.apiVersion).split('/').slice(0, -1).join('/');
+    const key = `${group}|${o.kind}|${o.metadata?.namespace ?? ''}|${o.metadata?.name}`;
+    const prev = first.get(key);
+    if (!prev) {
+      first.set(key, d);
+      continue;
+    }
+    (d.warnings ??= []).push(
+      `${d.source.file}:${d.source.line ?? 1}: ${describeObject(o)} is also in ${prev.source.file}:${prev.source.line ?? 1}; applying both keeps only one`,
+    );
+  }
+}

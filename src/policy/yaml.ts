@@ -1,0 +1,271 @@
+// Strict reading of YAML and JSON policy files, and the one canonical YAML we write.
+// Reading follows YAML 1.2 (core schema) but refuses what Kubernetes' strict decoding refuses
+// (duplicate keys), and warns where kubectl's YAML 1.1-ish reader would see another value.
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit } from 'yaml';
+import type { Document, Node, YAMLError, YAMLWarning } from 'yaml';
+import { PolicyOciError } from '../errors.ts';
+
+export interface ParsedDoc {
+  /** The document's value (for a `List`, one item of it). */
+  value: unknown;
+  file: string;
+  /** 0-based position among the file's documents, after `List`s are expanded. */
+  index: number;
+  /** 1-based line where the document (or list item) starts. */
+  line: number;
+  /** Things that parse but may not mean what the author thinks (e.g. `on` is a boolean to kubectl). */
+  warnings: string[];
+  /** The line of the value at `path` inside this document, when it can be found. */
+  locate: (path: (string | number)[]) => number | undefined;
+}
+
+/** Aliases are legal YAML but a policy rarely needs many: a small bound stops "billion laughs". */
+const MAX_ALIAS_COUNT = 20;
+/** Problems listed per file before the rest is summarised. */
+const MAX_PROBLEMS = 20;
+
+interface RawDoc {
+  value: unknown;
+  line: number;
+  /** Start line of each element of a top-level `items` sequence (for `List` expansion). */
+  itemLines: number[];
+  warnings: string[];
+  locate: (path: (string | number)[]) => number | undefined;
+}
+
+/** Parses every document of a file; throws one INVALID_INPUT error listing each problem. */
+export function parseDocuments(text: string, file: string): ParsedDoc[] {
+  const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const raw = isJson(src, file) ? [parseJson(src, file)] : parseYaml(src, file);
+  if (raw.length === 0) {
+    throw new PolicyOciError('INVALID_INPUT', `${file}: holds no document (it is empty, or only comments and "---" separators)`);
+  }
+  return expandLists(raw, file);
+}
+
+/** `.json` files, and JSON piped on stdin (starts with `{` or `[`), are read as JSON. */
+function isJson(src: string, file: string): boolean {
+  if (/\.json$/i.test(file)) return true;
+  return !/\.ya?ml$/i.test(file) && /^\s*[{[]/.test(src);
+}
+
+function parseJson(src: string, file: string): RawDoc {
+  let value: unknown;
+  try {
+    value = JSON.parse(src);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const pos = /at position (\d+)/.exec(msg);
+    const { line, col } = pos ? lineCol(src, Number(pos[1])) : lineCol(src, src.length);
+    const problem = msg.replace(/\s*(in JSON )?at position \d+.*$/, '').replace(/^./, (c) => c.toLowerCase());
+    throw new PolicyOciError('INVALID_INPUT', `${file}:${line}:${col}: invalid JSON: ${problem}`);
+  }
+  // JSON.parse keeps the last of duplicate keys silently; the API server's strict decoding refuses
+  // them, so look for them (and for line numbers) with the YAML parser, JSON being YAML 1.2.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(src, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const problems = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY').map((e) => describeError(e, doc, file, lineCounter));
+  if (problems.length) throw fileError(problems);
+  return {
+    value,
+    line: doc.contents ? lineCounter.linePos(doc.contents.range[0]).line : 1,
+    itemLines: itemLines(doc, lineCounter),
+    warnings: [],
+    locate: locator(doc, lineCounter),
+  };
+}
+
+function parseYaml(src: string, file: string): RawDoc[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(src, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: true,
+    strict: true,
+    merge: true, // `<<` merge keys: Kubernetes' Go reader applies them
+    compat: 'yaml-1.1', // only adds warnings, values stay YAML 1.2 core
+  });
+  const problems: string[] = [];
+  const out: RawDoc[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length) {
+      // yaml 2.9 with `compat` may add a spurious internal error next to a real syntax error.
+      const real = doc.errors.filter((e) => e.code !== 'RESOURCE_EXHAUSTION' || !/^Cannot read properties/.test(e.message));
+      problems.push(...(real.length ? real : doc.errors).map((e) => describeError(e, doc, file, lineCounter)));
+      continue;
+    }
+    if (isEmpty(doc.contents)) continue; // Kubernetes skips empty documents
+    const line = lineCounter.linePos(doc.contents!.range[0]).line;
+    const warnings = doc.warnings.flatMap((w) => describeWarning(w, src, file));
+    const scalarProblems: string[] = [];
+    visit(doc, {
+      Scalar(_, node) {
+        const where = () => {
+          const p = lineCounter.linePos(node.range?.[0] ?? 0);
+          return `${file}:${p.line}:${p.col}`;
+        };
+        if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
+          scalarProblems.push(`${where()}: ${String(node.source ?? node.value)} is not a number JSON (and so Kubernetes) can hold`);
+        } else if (node.type === 'PLAIN' && typeof node.source === 'string' && /^[-+]?0[0-7]+$/.test(node.source)) {
+          warnings.push(`${where()}: kubectl reads ${node.source} as an octal number (YAML 1.1), here it is ${String(node.value)}; quote it or write it without the leading 0`);
+        }
+      },
+    });
+    if (scalarProblems.length) {
+      problems.push(...scalarProblems);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      problems.push(`${file}:${line}: ${err instanceof Error ? err.message : String(err)} (at most ${MAX_ALIAS_COUNT} aliases)`);
+      continue;
+    }
+    out.push({ value, line, itemLines: itemLines(doc, lineCounter), warnings, locate: locator(doc, lineCounter) });
+  }
+  if (problems.length) throw fileError(problems);
+  return out;
+}
+
+function isEmpty(contents: Node | null): boolean {
+  return contents === null || (isScalar(contents) && contents.value === null);
+}
+
+/** `file:line:col: problem` — the library's message without its own " at line …" suffix. */
+function describeError(err: YAMLError, doc: Document, file: string, lc: LineCounter): string {
+  const pos = err.linePos?.[0];
+  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+  if (err.code === 'DUPLICATE_KEY') {
+    const dup = duplicateKey(doc, err.pos[0], lc);
+    if (dup) {
+      const p = lc.linePos(dup.at);
+      return `${file}:${p.line}:${p.col}: duplicate key "${dup.key}"${dup.firstLine ? ` (first at line ${dup.firstLine})` : ''}`;
+    }
+  }
+  const first = err.message.split('\n')[0] ?? err.message;
+  return `${where}: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+}
+
+/**
+ * The duplicate key reported at `offset` (the first key starting there or after it: the library
+ * reports some at the whitespace before the key) and the line of its first occurrence.
+ */
+function duplicateKey(doc: Document, offset: number, lc: LineCounter): { key: string; at: number; firstLine?: number } | undefined {
+  let best: { key: string; at: number; firstLine?: number } | undefined;
+  const keyOf = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
+  visit(doc, {
+    Map(_, map) {
+      for (const pair of map.items) {
+        const at = isNode(pair.key) ? pair.key.range?.[0] : undefined;
+        if (at === undefined || at < offset || (best && best.at <= at)) continue;
+        const key = keyOf(pair.key);
+        const first = map.items.find((p) => keyOf(p.key) === key);
+        const start = first && isNode(first.key) ? first.key.range?.[0] : undefined;
+        best = { key, at, ...(start !== undefined && start !== at ? { firstLine: lc.linePos(start).line } : {}) };
+      }
+    },
+  });
+  return best;
+}
+
+/**
+ * Warnings kept for the user: mostly `compat` ones, where a plain scalar is a string in YAML 1.2
+ * but a boolean or number to kubectl's YAML 1.1-ish reader (`on`, `yes`, `y`, `1_000`, `0b1`).
+ * Timestamps are left out: Go's YAML v2 keeps them as strings when decoding into interface{}.
+ */
+function describeWarning(w: YAMLWarning, src: string, file: string): string[] {
+  const pos = w.linePos?.[0];
+  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+  const first = (w.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  const m = /may be parsed as either !!str or !!(\w+)/.exec(first);
+  if (m) {
+    if (m[1] === 'timestamp') return [];
+    const kind = m[1] === 'bool' ? 'a boolean' : 'a number';
+    const text = src.slice(w.pos[0], w.pos[1]);
+    return [`${where}: kubectl reads ${text} as ${kind} (YAML 1.1), here it is the string "${text}" (YAML 1.2); quote it to keep a string`];
+  }
+  return [`${where}: ${first}`];
+}
+
+function locator(doc: Document, lc: LineCounter): (path: (string | number)[]) => number | undefined {
+  return (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      // The deepest node that exists: a missing field is reported at its parent.
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+}
+
+/** Start lines of the elements of a top-level `items:` sequence. */
+function itemLines(doc: Document, lc: LineCounter): number[] {
+  const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+  if (!isSeq(items)) return [];
+  return items.items.map((n) => (isNode(n) && n.range ? lc.linePos(n.range[0]).line : 0));
+}
+
+/** `kind: List` (and typed lists such as `ClusterPolicyList`) stand for their items. */
+function expandLists(raw: RawDoc[], file: string): ParsedDoc[] {
+  const out: ParsedDoc[] = [];
+  for (const d of raw) {
+    const v = d.value;
+    const isList =
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof (v as Record<string, unknown>).kind === 'string' &&
+      ((v as Record<string, unknown>).kind as string).endsWith('List') &&
+      Array.isArray((v as Record<string, unknown>).items);
+    if (!isList) {
+      out.push({ value: v, file, index: out.length, line: d.line, warnings: d.warnings, locate: d.locate });
+      continue;
+    }
+    const items = (v as { items: unknown[] }).items;
+    items.forEach((item, i) => {
+      out.push({
+        value: item,
+        file,
+        index: out.length,
+        line: d.itemLines[i] || d.line,
+        warnings: i === 0 ? d.warnings : [],
+        locate: (path) => d.locate(['items', i, ...path]),
+      });
+    });
+  }
+  return out;
+}
+
+function fileError(problems: string[]): PolicyOciError {
+  const shown = problems.slice(0, MAX_PROBLEMS);
+  if (problems.length > MAX_PROBLEMS) shown.push(`… and ${problems.length - MAX_PROBLEMS} more`);
+  return new PolicyOciError('INVALID_INPUT', problems[0]!, { details: shown });
+}
+
+function lineCol(src: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < src.length; i++) {
+    if (src.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: offset - start + 1 };
+}
+
+/**
+ * Deterministic YAML: keys sorted at every level, no aliases, no folding, final newline. Strings
+ * that YAML 1.1 would read as something else (`yes`, `on`, `y`, `0755`, `1e3`, `~`, `null`) are
+ * quoted, so kubectl's YAML 1.1-ish reader and any YAML 1.2 reader agree on every value.
+ */
+export function stringifyCanonical(obj: unknown): string {
+  return stringify(obj, {
+    compat: 'yaml-1.1',
+    sortMapEntries: true,
+    lineWidth: 0,
+    minContentWidth: 0,
+    aliasDuplicateObjects: false,
+  });
+}

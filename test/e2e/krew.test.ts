@@ -1,0 +1,177 @@
+// The release as krew sees it: dist/release/ from `npm run build -- --all-platforms` (built here
+// when missing or of another version), checked with krew's own validator and installed by krew
+// itself from the local archives for every platform.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { Parser } from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../support/cli.ts';
+
+const run = promisify(execFile);
+const RELEASE = join(REPO_ROOT, 'dist', 'release');
+const MANIFEST = join(RELEASE, 'policyoci.yaml');
+const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+const URL_PREFIX = `https://github.com/kubectl-policyoci/kubectl-policyoci/releases/download/v${version}/`;
+
+interface Platform {
+  selector: { matchLabels: { os: string; arch: string } };
+  uri: string;
+  sha256: string;
+  bin: string;
+  files: { from: string; to: string }[];
+}
+interface Entry {
+  name: string;
+  mode: number;
+  data: Buffer;
+}
+
+/** A Go-built peer tool from scripts/tools/build.sh (cached; the first build takes minutes). */
+async function tool(name: string): Promise<string> {
+  const { stdout } = await run('bash', [join(REPO_ROOT, 'scripts/tools/build.sh'), name], {
+    cwd: REPO_ROOT,
+    maxBuffer: 16 << 20,
+  });
+  const path = stdout.trim().split('\n').pop() ?? '';
+  if (!existsSync(path)) throw new Error(`scripts/tools/build.sh ${name} printed no binary path`);
+  return path;
+}
+
+async function readArchive(file: string): Promise<Entry[]> {
+  const data = readFileSync(file);
+  return file.endsWith('.zip') ? readZip(data) : readTarGz(data);
+}
+
+async function readTarGz(data: Buffer): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => entries.push({ name: entry.path, mode: entry.mode ?? 0, data: Buffer.concat(chunks) }));
+      },
+    });
+    parser.on('end', () => resolve());
+    parser.on('error', reject);
+    parser.end(gunzipSync(data));
+  });
+  return entries;
+}
+
+/** Just enough ZIP to list and inflate what scripts/package.mjs writes (central directory). */
+function readZip(buf: Buffer): Entry[] {
+  const end = buf.length - 22;
+  expect(buf.readUInt32LE(end)).toBe(0x06054b50);
+  const entries: Entry[] = [];
+  let at = buf.readUInt32LE(end + 16);
+  for (let i = 0; i < buf.readUInt16LE(end + 10); i++) {
+    expect(buf.readUInt32LE(at)).toBe(0x02014b50);
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const skip = nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const body = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(body, body + size);
+    entries.push({
+      name: buf.toString('utf8', at + 46, at + 46 + nameLen),
+      mode: buf.readUInt32LE(at + 38) >>> 16,
+      data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw),
+    });
+    at += 46 + skip;
+  }
+  return entries;
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const MAGIC: Record<string, (b: Buffer) => boolean> = {
+  linux: (b) => b.readUInt32BE(0) === 0x7f454c46,
+  darwin: (b) => b.readUInt32LE(0) === 0xfeedfacf,
+  windows: (b) => b.toString('latin1', 0, 2) === 'MZ',
+};
+
+describe('the krew release', () => {
+  let platforms: Platform[];
+  const temps: string[] = [];
+
+  beforeAll(async () => {
+    const current = existsSync(MANIFEST) && readFileSync(MANIFEST, 'utf8').includes(`version: v${version}\n`);
+    if (!current) {
+      // About a minute with the Node binaries cached, plus ~45 s to fetch them the first time.
+      await run(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--all-platforms'], {
+        cwd: REPO_ROOT,
+        maxBuffer: 16 << 20,
+      });
+    }
+    const doc = parse(readFileSync(MANIFEST, 'utf8')) as { spec: { version: string; platforms: Platform[] } };
+    expect(doc.spec.version).toBe(`v${version}`);
+    platforms = doc.spec.platforms;
+  }, 900_000);
+  afterAll(() => {
+    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes krew's validate-krew-manifest", async () => {
+    const validator = await tool('validate-krew-manifest');
+    // -skip-install: its install step downloads the release URLs; the test below installs from
+    // the local archives with krew instead.
+    const r = await run(validator, ['-manifest', MANIFEST, '-skip-install']);
+    expect(r.stderr).toContain('structural validation OK');
+  }, 900_000);
+
+  it('names concrete URLs and the real sha256 of every archive', () => {
+    const archives = readdirSync(RELEASE).filter((f) => /\.(tar\.gz|zip)$/.test(f));
+    expect(platforms.map((p) => p.uri.slice(URL_PREFIX.length)).sort()).toEqual(archives.sort());
+    const checksums = readFileSync(join(RELEASE, 'checksums.txt'), 'utf8');
+    for (const p of platforms) {
+      expect(p.uri.startsWith(URL_PREFIX)).toBe(true);
+      const name = p.uri.slice(URL_PREFIX.length);
+      const actual = sha256(readFileSync(join(RELEASE, name)));
+      expect(p.sha256, name).toBe(actual);
+      expect(checksums).toContain(`${actual}  ${name}\n`);
+    }
+  });
+
+  it('packs LICENSE and the executable for its platform in every archive', async () => {
+    const license = readFileSync(join(REPO_ROOT, 'LICENSE'));
+    for (const p of platforms) {
+      const { os } = p.selector.matchLabels;
+      const entries = await readArchive(join(RELEASE, p.uri.slice(URL_PREFIX.length)));
+      expect(entries.map((e) => e.name)).toEqual(['LICENSE', p.bin]);
+      expect(p.files.map((f) => f.from).sort()).toEqual(['LICENSE', p.bin]);
+      const [lic, exe] = entries as [Entry, Entry];
+      expect(lic.data.equals(license)).toBe(true);
+      expect(exe.mode & 0o777).toBe(0o755);
+      expect(MAGIC[os]?.(exe.data), `${p.bin} for ${os}`).toBe(true);
+      expect(exe.data.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
+    }
+  });
+
+  it('is installed by krew from each archive, and the linux/amd64 one runs', async () => {
+    const krew = await tool('krew');
+    for (const p of platforms) {
+      const { os, arch } = p.selector.matchLabels;
+      const root = mkdtempSync(join(tmpdir(), 'policyoci-krew-'));
+      temps.push(root);
+      const archive = join(RELEASE, p.uri.slice(URL_PREFIX.length));
+      // krew checks the sha256, unpacks `files` and links `bin`, as `kubectl krew install` does.
+      await run(krew, ['install', '--manifest', MANIFEST, '--archive', archive], {
+        env: { PATH: process.env.PATH, HOME: root, KREW_ROOT: root, KREW_OS: os, KREW_ARCH: arch },
+      });
+      const store = join(root, 'store', 'policyoci', `v${version}`);
+      expect(readdirSync(store).sort(), `${os}/${arch}`).toEqual(['LICENSE', p.bin].sort());
+      expect(statSync(join(root, 'bin', p.bin)).isFile()).toBe(true);
+      if (os === 'linux' && arch === 'amd64' && process.platform === 'linux' && process.arch === 'x64') {
+        const r = await run(join(root, 'bin', p.bin), ['version'], { env: { PATH: '/nonexistent' } });
+        expect(r.stdout).toContain(`kubectl-policyoci ${version} `);
+      }
+    }
+  }, 300_000);
+});
