@@ -17,6 +17,7 @@ import * as esbuild from 'esbuild';
 import { fetchNode } from './fetch-node.mjs';
 import { TARGETS, nativeTarget, packageRelease } from './package.mjs';
 import { writeKrewManifest } from './krew-manifest.mjs';
+import { adhocSign } from './macho-codesign.mjs';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -142,6 +143,9 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
     await mkdir(path.dirname(out), { recursive: true });
     await run(process.execPath, ['--build-sea', config], { cwd: ROOT, maxBuffer: 16 << 20 });
     if (target.format === 'pe') await writeFile(partial, fixPeChecksum(await readFile(partial)));
+    // Apple Silicon runs no unsigned code, and the injection dropped node's signature: sign ad hoc
+    // (what `codesign --sign -` would do on a Mac, see macho-codesign.mjs).
+    if (target.format === 'macho') await writeFile(partial, adhocSign(await readFile(partial), 'kubectl-policyoci'));
     await chmod(partial, 0o755);
 
     const info = inspectExecutable(await readFile(partial));
@@ -149,6 +153,7 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
       throw new Error(`${out}: expected ${target.format}/${target.machine}, got ${info.format}/${info.machine}`);
     }
     if (!info.fuseSet) throw new Error(`${out}: the SEA fuse is not set`);
+    if (info.signed !== (target.format === 'macho')) throw new Error(`${out}: unexpected signature state`);
     const blob = info.seaBlob;
     if (!blob || blob.readUInt32LE(0) !== SEA_MAGIC || !blob.includes(await readFile(BUNDLE))) {
       throw new Error(`${out}: ${RESOURCE} is missing or does not hold dist/cli.cjs`);

@@ -62,9 +62,10 @@ export function adhocSign(input, identifier) {
   out.writeUInt32LE(16, lcEnd + 4);
   out.writeUInt32LE(sigOff, lcEnd + 8);
   out.writeUInt32LE(size, lcEnd + 12);
-  const filesize = sigOff + size - linkedit.fileoff;
-  out.writeBigUInt64LE(BigInt(filesize), linkedit.lc + 48);
-  out.writeBigUInt64LE(BigInt(Math.max(linkedit.vmsize, align(filesize, 0x4000))), linkedit.lc + 32);
+  // __LINKEDIT grows over the signature; vmsize = filesize as Go's linker sets it (machoCodeSign).
+  const filesize = BigInt(sigOff + size - linkedit.fileoff);
+  out.writeBigUInt64LE(filesize, linkedit.lc + 32);
+  out.writeBigUInt64LE(filesize, linkedit.lc + 48);
 
   // Everything before the signature, load commands included, is what the page hashes cover.
   let p = sigOff;
@@ -140,7 +141,6 @@ function parse(buf) {
       segments.push({
         name: buf.toString('latin1', at + 8, at + 24).replace(/\0.*$/s, ''),
         lc: at,
-        vmsize: Number(buf.readBigUInt64LE(at + 32)),
         fileoff: Number(buf.readBigUInt64LE(at + 40)),
         filesize: Number(buf.readBigUInt64LE(at + 48)),
       });

@@ -139,22 +139,9 @@ build_crane() {
 }
 
 build_etcd() {
-  # server/v3 has no main package of its own: wrap etcdmain.Main like etcd's root main.go.
-  local w; w="$(new_wrapper "etcd-$ETCD_VERSION")"
-  cat > "$w/main.go" <<'GO'
-package main
-
-import (
-	"os"
-
-	"go.etcd.io/etcd/server/v3/etcdmain"
-)
-
-func main() { etcdmain.Main(os.Args) }
-GO
-  log "  go get go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-  (cd "$w" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2 && go mod tidy >&2)
-  gobuild "$w" "$1/etcd" .
+  # server/v3's module root is itself `package main` (main.go calls etcdmain.Main),
+  # so no hand-written main is needed; etcd's own replaces are ../ paths (ignored).
+  simple_recipe "$1" etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
 }
 
 # kube-apiserver and kubectl share one wrapper (built once per invocation).

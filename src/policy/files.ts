@@ -40,14 +40,18 @@ export async function expandPaths(paths: string[]): Promise<FileList> {
     else if (st.isDirectory()) {
       const before = out.files.length;
       const root = await realpath(p);
-      await walk(p, root, new Set([root]), out, add);
+      await walk(p, root, new Set(), out, add);
       if (out.files.length === before) out.problems.push(`${p}: no .yaml, .yml or .json files in this directory`);
     } else out.problems.push(`${p}: not a regular file or directory`);
   }
   return out;
 }
 
+/** `visited` holds real paths of directories and files already taken: no loops, no duplicates. */
 async function walk(dir: string, root: string, visited: Set<string>, out: FileList, add: (f: string) => void): Promise<void> {
+  const real = await realpath(dir).catch(() => dir);
+  if (visited.has(real)) return;
+  visited.add(real);
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -69,13 +73,14 @@ async function walk(dir: string, root: string, visited: Set<string>, out: FileLi
         continue;
       }
       st = await stat(full);
-      if (st.isDirectory()) {
-        if (visited.has(target)) continue; // a loop, or a directory already walked
-        visited.add(target);
-      }
     }
     if (st.isDirectory()) await walk(full, root, visited, out, add);
-    else if (st.isFile() && POLICY_FILE.test(name)) add(full);
+    else if (st.isFile() && POLICY_FILE.test(name)) {
+      const realFile = await realpath(full).catch(() => full);
+      if (visited.has(realFile)) continue;
+      visited.add(realFile);
+      add(full);
+    }
   }
 }
 

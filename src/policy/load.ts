@@ -62,10 +62,12 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
   if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
   if (problems.length) {
     const total = list.files.length + list.problems.length;
+    const bad = badFiles.size + list.problems.length;
+    // One bad input: its first problem names it; several: a count, with every problem in details.
     const summary =
-      problems.length === 1
-        ? problems[0]!
-        : `${problems.length} problems in ${badFiles.size + list.problems.length} of ${total} ${total === 1 ? 'input' : 'inputs'}`;
+      bad === 1
+        ? `${problems[0]!}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`
+        : `${problems.length} problems in ${bad} of ${total} inputs`;
     throw new PolicyOciError(code, summary, { details: problems });
   }
   warnDuplicates(docs);

@@ -3,9 +3,9 @@
 // itself from the local archives for every platform.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { Parser } from 'tar';
@@ -91,6 +91,43 @@ function readZip(buf: Buffer): Entry[] {
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Checks a Mach-O file's embedded signature the way the kernel does for an ad-hoc one: the
+ * CodeDirectory's SHA-256 of every 4 KiB page up to the signature matches the file.
+ */
+function expectValidAdhocSignature(b: Buffer, label: string): void {
+  let sig: { off: number; size: number } | undefined;
+  for (let i = 0, at = 32; i < b.readUInt32LE(16); i++, at += b.readUInt32LE(at + 4)) {
+    if (b.readUInt32LE(at) === 0x1d) sig = { off: b.readUInt32LE(at + 8), size: b.readUInt32LE(at + 12) };
+  }
+  if (!sig) throw new Error(`${label}: no LC_CODE_SIGNATURE`);
+  expect(sig.off + sig.size, label).toBe(b.length);
+  expect(b.readUInt32BE(sig.off), label).toBe(0xfade0cc0); // embedded signature SuperBlob
+  expect(b.readUInt32BE(sig.off + 12), label).toBe(0); // first blob: the CodeDirectory
+  const cd = sig.off + b.readUInt32BE(sig.off + 16);
+  expect(b.readUInt32BE(cd), label).toBe(0xfade0c02);
+  expect(b.readUInt32BE(cd + 12) & 0x2, `${label} is ad hoc`).toBe(0x2);
+  const hashOffset = b.readUInt32BE(cd + 16);
+  const slots = b.readUInt32BE(cd + 28);
+  const codeLimit = b.readUInt32BE(cd + 32);
+  const page = 1 << b.readUInt8(cd + 39);
+  expect(b.readUInt8(cd + 37), `${label} hashes with SHA-256`).toBe(2);
+  expect(codeLimit, label).toBe(sig.off);
+  expect(slots, label).toBe(Math.ceil(codeLimit / page));
+  for (let i = 0; i < slots; i++) {
+    const digest = createHash('sha256').update(b.subarray(i * page, Math.min((i + 1) * page, codeLimit))).digest();
+    const stored = b.subarray(cd + hashOffset + i * 32, cd + hashOffset + (i + 1) * 32);
+    if (!digest.equals(stored)) throw new Error(`${label}: page ${i} does not match its hash`);
+  }
+}
+
+function findGo(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/local/go/bin']) {
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  }
+  throw new Error('go is not installed: the test setup (.ci/run) must install it');
+}
 const MAGIC: Record<string, (b: Buffer) => boolean> = {
   linux: (b) => b.readUInt32BE(0) === 0x7f454c46,
   darwin: (b) => b.readUInt32LE(0) === 0xfeedfacf,
@@ -151,8 +188,27 @@ describe('the krew release', () => {
       expect(exe.mode & 0o777).toBe(0o755);
       expect(MAGIC[os]?.(exe.data), `${p.bin} for ${os}`).toBe(true);
       expect(exe.data.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
+      if (os === 'darwin') expectValidAdhocSignature(exe.data, `${os}/${p.selector.matchLabels.arch}`);
     }
   });
+
+  it("signs Mach-O files byte for byte as Go's linker signs darwin/arm64 programs", async () => {
+    // Go ad-hoc signs every darwin/arm64 binary it links, and those run on Apple Silicon; no Mac
+    // here to try ours, so strip Go's signature and sign again with scripts/macho-codesign.mjs.
+    const dir = mkdtempSync(join(tmpdir(), 'policyoci-macho-'));
+    temps.push(dir);
+    writeFileSync(join(dir, 'go.mod'), 'module hello\n\ngo 1.22\n');
+    writeFileSync(join(dir, 'main.go'), 'package main\n\nfunc main() { println("hello") }\n');
+    const env = { ...process.env, GOOS: 'darwin', GOARCH: 'arm64', CGO_ENABLED: '0', GOFLAGS: '', GOWORK: 'off' };
+    await run(findGo(), ['build', '-o', 'a.out', '.'], { cwd: dir, env });
+    const fromGo = readFileSync(join(dir, 'a.out'));
+    expectValidAdhocSignature(fromGo, 'go build output');
+    const signer = join(REPO_ROOT, 'scripts/macho-codesign.mjs');
+    await run(process.execPath, [signer, '--remove', join(dir, 'a.out')]);
+    expect(readFileSync(join(dir, 'a.out')).length).toBeLessThan(fromGo.length);
+    await run(process.execPath, [signer, join(dir, 'a.out')]);
+    expect(readFileSync(join(dir, 'a.out')).equals(fromGo)).toBe(true);
+  }, 300_000);
 
   it('is installed by krew from each archive, and the linux/amd64 one runs', async () => {
     const krew = await tool('krew');
