@@ -11,7 +11,7 @@ function versionLine(): string {
 function reportError(err: unknown, debug: boolean): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`Error: ${message}\n`);
-  if (isPolicyOciError(err)) for (const d of err.details) process.stderr.write(`  ${d}\n`);
+  if (isPolicyOciError(err)) for (const d of err.details) if (!message.includes(d)) process.stderr.write(`  ${d}\n`);
   else if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return exitCodeFor(err);
 }
@@ -34,7 +34,8 @@ export async function run(argv: string[]): Promise<number> {
   ]);
   const debug = argv.includes('--debug');
   try {
-    let parser = yargs(argv)
+    const { STDIN_MARKER } = await import('./commands/options.ts');
+    let parser = yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a)))
       .scriptName('kubectl policyoci')
       .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)', global: true })

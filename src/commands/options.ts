@@ -50,6 +50,9 @@ export function parseAnnotations(list: string[] | undefined): Record<string, str
   return out;
 }
 
+/** yargs drops a lone "-" argument; cli.ts swaps it for this marker and push swaps it back. */
+export const STDIN_MARKER = '\u0000stdin';
+
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { parseAnnotations, readStdin, withRegistryFlags, type RegistryFlags } from './options.ts';
+import { parseAnnotations, readStdin, STDIN_MARKER, withRegistryFlags, type RegistryFlags } from './options.ts';
 
 interface PushArgs extends RegistryFlags {
   ref?: string;
@@ -41,6 +41,7 @@ export async function handler(args: PushArgs): Promise<void> {
   } else if (args.ref !== undefined) {
     paths = [args.ref, ...(args.paths ?? []), ...paths];
   }
+  paths = paths.map((p) => (p === STDIN_MARKER ? '-' : p));
   if (!ref) throw new PolicyOciError('USAGE', 'push needs a destination reference (REF or -i REF)');
   if (paths.length === 0) throw new PolicyOciError('USAGE', 'push needs at least one file or directory (or - for stdin)');
   const [{ preparePush, pushPrepared }, { openTarget }, { render }, { startProgress }] = await Promise.all([

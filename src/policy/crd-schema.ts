@@ -136,14 +136,26 @@ const ajv = new Ajv({
   code: { optimize: false },
 });
 
-const compiled = new WeakMap<object, ValidateFunction>();
+const compiled = new WeakMap<object, Map<boolean, ValidateFunction>>();
 
-/** Compiles once per schema object (identical versions share one object, so one compile). */
-export function compileCrdSchema(k8s: object): ValidateFunction {
-  let v = compiled.get(k8s);
+/**
+ * Compiles once per schema object (identical versions share one object, so one compile).
+ * `withoutStatus`: for kinds with the status subresource, whose status the server ignores on
+ * create and update; skipping it halves ClusterPolicy's schema (status.autogen repeats the rules).
+ */
+export function compileCrdSchema(k8s: object, opts: { withoutStatus?: boolean } = {}): ValidateFunction {
+  const withoutStatus = opts.withoutStatus === true;
+  let byMode = compiled.get(k8s);
+  if (!byMode) compiled.set(k8s, (byMode = new Map()));
+  let v = byMode.get(withoutStatus);
   if (!v) {
-    v = ajv.compile(toAjvSchema(k8s));
-    compiled.set(k8s, v);
+    let schema = k8s as Schema;
+    if (withoutStatus && isObj(schema.properties) && 'status' in schema.properties) {
+      const { status: _status, ...rest } = schema.properties;
+      schema = { ...schema, properties: rest };
+    }
+    v = ajv.compile(toAjvSchema(schema));
+    byMode.set(withoutStatus, v);
   }
   return v;
 }

@@ -104,7 +104,7 @@ export async function checkPolicy(value: object, match: KindMatch, opts: CheckOp
   problems.push(...meta.problems, ...structural.problems);
   warnings.push(...meta.warnings, ...structural.pruned.map((f) => `unknown field "${f}" dropped`));
 
-  const validate = compileCrdSchema(schema);
+  const validate = compileCrdSchema(schema, { withoutStatus: kind.statusSubresource === true });
   if (!validate(obj)) problems.push(...describeAjvErrors(validate.errors ?? [], obj, schema));
   return { object: obj, warnings, problems: limit(problems) };
 }

@@ -119,7 +119,8 @@ function parseYaml(src: string, file: string): RawDoc[] {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      problems.push(`${file}:${line}: ${err instanceof Error ? err.message : String(err)} (at most ${MAX_ALIAS_COUNT} aliases)`);
+      const msg = err instanceof Error ? err.message : String(err);
+      problems.push(`${file}:${line}: ${msg}${/alias/i.test(msg) ? ` (at most ${MAX_ALIAS_COUNT} aliases)` : ''}`);
       continue;
     }
     out.push({ value, line, itemLines: itemLines(doc, lineCounter), warnings, locate: locator(doc, lineCounter) });
