@@ -7,7 +7,11 @@
 //   options: --no-code-cache (native executable without V8 code cache), --bundle-only
 //
 // Run it with the pinned Node (npm run puts node_modules/.bin first on PATH): a SEA blob only
-// works in a Node binary of exactly the version that made it.
+// works in a Node binary of exactly the version that made it. Other platforms' Node binaries come
+// from npm (fetch-node.mjs). Release executables carry no code cache (V8 can only make one for its
+// own platform, and it is not reproducible), so every archive is byte-for-byte reproducible.
+// Signatures: macOS executables get an ad-hoc signature (macho-codesign.mjs); the Windows one is
+// unsigned (node.exe's Authenticode signature is removed, as it cannot survive the injection).
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,7 +93,7 @@ export async function bundle(version) {
     target: 'node26',
     format: 'cjs',
     minify: true,
-    legalComments: 'none',
+    legalComments: 'eof', // keep the notices that dependencies mark as legal (/*! */, @license)
     loader: { '.json': 'json' },
     // Optional native add-ons of ws/node-fetch: their users fall back when require() fails.
     external: ['bufferutil', 'utf-8-validate', 'encoding'],

@@ -6,7 +6,6 @@ import { loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import { loadPolicies } from '../policy/load.ts';
 import type { PolicyDocument } from '../policy/types.ts';
-import { validatePolicy } from '../policy/validate.ts';
 
 export interface PushInput {
   paths: string[];
@@ -23,29 +22,18 @@ export interface PreparedPush {
 }
 
 export async function preparePush(input: PushInput): Promise<PreparedPush> {
-  const loaded = await loadPolicies(input.paths, input.readStdin ? { stdin: input.readStdin } : {});
-  if (loaded.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${input.paths.join(', ')}`);
   const warnings: string[] = [];
-  const problems: string[] = [];
-  const documents: PolicyDocument[] = [];
-  for (const doc of loaded) {
-    if (input.skipValidation) {
-      documents.push(doc);
-      continue;
-    }
-    try {
-      const checked = await validatePolicy(doc);
-      warnings.push(...checked.warnings);
-      documents.push({ ...doc, object: checked.object });
-    } catch (err) {
-      problems.push(err instanceof Error ? err.message : String(err));
-    }
-  }
-  if (problems.length > 0) {
-    throw new PolicyOciError('INVALID_POLICY', `${problems.length} of ${loaded.length} document(s) failed validation; nothing was pushed`, { details: problems });
-  }
-  const packed = packPolicies(documents, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {} });
-  return { documents, packed, warnings };
+  // Parse and (unless skipped) validate everything first: one error lists every problem, and
+  // nothing is packed or sent while any input is bad.
+  const loaded = await loadPolicies(input.paths, {
+    validate: !input.skipValidation,
+    onWarning: (w) => warnings.push(w),
+    ...(input.readStdin ? { stdin: input.readStdin } : {}),
+  });
+  for (const doc of loaded) warnings.push(...(doc.warnings ?? []));
+  if (loaded.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${input.paths.join(', ')}`);
+  const packed = packPolicies(loaded, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {} });
+  return { documents: loaded, packed, warnings };
 }
 
 export interface PushSummary extends PublishResult {

@@ -86,8 +86,7 @@ export async function checkPolicy(value: object, match: KindMatch, opts: CheckOp
   if (size) problems.push(size);
 
   if (obj.metadata === undefined || obj.metadata === null) {
-    problems.push({ message: 'metadata.name: required field missing' });
-    obj.metadata = {} as KubeObject['metadata'];
+    obj.metadata = {} as KubeObject['metadata']; // checkMetadata reports the missing name
   } else if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) {
     problems.push({ path: ['metadata'], message: 'metadata: must be an object' });
     return { object: obj, warnings, problems };

@@ -75,6 +75,12 @@ export function errorFromResponse(res: FailedResponse, method: string, url: URL,
   let message = `${describeRequest(method, url)}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`;
   if (code === 'UNAUTHORIZED') message += `; run \`kubectl policyoci login ${registry}\``;
   if (code === 'DENIED') message += `; the credentials for ${registry} lack permission`;
+  // Go's HTTPS servers answer a plain-HTTP request with this 400 (we default to HTTP on loopback).
+  // A HEAD response has no body to tell, so an empty 400 over plain HTTP gets the hint too.
+  const body = Buffer.from(res.body).toString('utf8');
+  if (res.status === 400 && url.protocol === 'http:' && (body.trim() === '' || /HTTP request to an HTTPS server/i.test(body))) {
+    message += '; if the registry speaks HTTPS, pass --ca-file for its CA certificate (or --insecure)';
+  }
   return new RegistryHttpError(code, message, res.status, firstHeader(res.headers['retry-after']), entries);
 }
 

@@ -1,6 +1,6 @@
 // The single executable as users get it: it runs on its own (no Node installed) and kubectl finds
 // it as the plugin `kubectl policyoci`. `npm test` builds dist/kubectl-policyoci first.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -19,7 +19,10 @@ const VERSION_LINE = new RegExp(
   `^kubectl-policyoci ${escape(pkg.version)} \\(node ${escape(pkg.devDependencies.node ?? '?')}\\b`,
 );
 
-/** kubectl from PATH, else Debian's; a missing kubectl is a setup error, not a reason to skip. */
+/**
+ * kubectl from PATH, Debian's, or the one scripts/tools/build.sh built; a missing kubectl is a
+ * setup error, not a reason to skip.
+ */
 function findKubectl(): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/bin', '/usr/bin'];
   for (const dir of dirs.filter(Boolean)) {
@@ -31,7 +34,14 @@ function findKubectl(): string {
       // not here
     }
   }
-  throw new Error('kubectl is not installed: the test setup (.ci/run) must install it');
+  try {
+    return execFileSync('bash', [join(REPO_ROOT, 'scripts/tools/path.sh'), 'kubectl'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    throw new Error('kubectl is not installed: the test setup (.ci/run) must install or build it');
+  }
 }
 
 describe('the single executable', () => {

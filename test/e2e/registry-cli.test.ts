@@ -85,12 +85,12 @@ describe('push, pull, inspect and tags against an open registry', () => {
     'separators-only.yaml': /separators-only\.yaml: holds no document/,
     'non-policy-deployment.yaml': /non-policy-deployment\.yaml:2: .*apps\/v1\/Deployment.*not a policy/,
     'multi-doc-policy-and-secret.yaml': /multi-doc-policy-and-secret\.yaml:25: .*v1\/Secret.*not a policy/,
-    'missing-metadata-name.yaml': /missing-metadata-name\.yaml:2: .*metadata\.name: required/,
+    'missing-metadata-name.yaml': /missing-metadata-name\.yaml:5: .*metadata\.name: required/,
     'missing-kind.yaml': /missing-kind\.yaml:2: .*kind: required/,
     'unknown-api-version.yaml': /unknown-api-version\.yaml:2: kyverno\.io\/v9 is not a served version/,
     'duplicate-keys.yaml': /duplicate-keys\.yaml:6:3: duplicate key "name"/,
-    'kubearmor-policy-schema-violations.yaml': /kubearmor-policy-schema-violations\.yaml:2: .*spec\.action: must be one of/,
-    'kubearmor-hostpolicy-missing-nodeselector.yaml': /kubearmor-hostpolicy-missing-nodeselector\.yaml:2: .*spec\.nodeSelector: required/,
+    'kubearmor-policy-schema-violations.yaml': /kubearmor-policy-schema-violations\.yaml:14: .*spec\.action: must be one of/,
+    'kubearmor-hostpolicy-missing-nodeselector.yaml': /kubearmor-hostpolicy-missing-nodeselector\.yaml:7: .*spec\.nodeSelector: required/,
     'huge-value-5mb.yaml': /huge-value-5mb\.yaml:2: .*above the 1572864-byte/,
   };
 

@@ -240,3 +240,10 @@ describe('schema transform', () => {
     expect(pointerToPath('/a~1b/0/c~0d')).toEqual(['a/b', 0, 'c~d']);
   });
 });
+
+describe('missing metadata', () => {
+  it('reports the missing name once', async () => {
+    const obj = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', spec: {} } as unknown as KubeObject;
+    expect(await problems(obj)).toEqual(['metadata.name: required field missing']);
+  });
+});
