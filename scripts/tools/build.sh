@@ -192,8 +192,11 @@ ensure_tool() {
     echo "$bin"; return 0
   fi
   mkdir -p "$TOOLS_DIR" "$WORK_DIR"
-  # Serialise concurrent builds of the same tool.
-  exec {lockfd}>"$TOOLS_DIR/.$tool.lock"
+  # Serialise concurrent builds of the same tool (kube-apiserver and kubectl share
+  # one wrapper directory, hence one lock).
+  local lockname="$tool"
+  case "$tool" in kube-apiserver|kubectl) lockname=kubernetes ;; esac
+  exec {lockfd}>"$TOOLS_DIR/.$lockname.lock"
   flock "$lockfd"
   if [[ -x "$bin" && "${POLICYOCI_REBUILD:-0}" != 1 ]]; then
     exec {lockfd}>&-; echo "$bin"; return 0

@@ -6,6 +6,7 @@ import { parseDuration, readStdin } from '../commands/options.ts';
 import { PolicyOciError } from '../errors.ts';
 import { DIGEST_RE, parseReference, referenceString, TAG_RE } from '../reference/reference.ts';
 import { credentialChain } from '../registry/credentials.ts';
+import type { TransportOptions } from '../registry/transport.ts';
 import { OciLayout } from './layout.ts';
 import { RemoteRepository } from './remote.ts';
 import type { Target } from './types.ts';
@@ -42,6 +43,20 @@ export function parseLayoutReference(input: string): { dir: string; tags: string
 
 let stdinPassword: Promise<string> | undefined;
 
+/** The transport part of the registry flags, shared by every command that talks to a registry. */
+export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOptions {
+  const timeout = parseDuration(flags['request-timeout']);
+  return {
+    ...(flags['plain-http'] ? { plainHttp: true } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
+    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
+    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
+    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
+    ...(timeout ? { requestTimeoutMs: timeout } : {}),
+  };
+}
+
 export async function openTarget(input: string, flags: Partial<RegistryFlags>, options: OpenOptions): Promise<OpenedTarget> {
   if (flags['oci-layout']) {
     const { dir, tags, digest } = parseLayoutReference(input);
@@ -60,15 +75,8 @@ export async function openTarget(input: string, flags: Partial<RegistryFlags>, o
     stdinPassword ??= readStdin().then((s) => s.replace(/\r?\n$/, ''));
     password = await stdinPassword;
   }
-  const timeout = parseDuration(flags['request-timeout']);
   const target = new RemoteRepository(ref.registry, ref.repository, {
-    ...(flags['plain-http'] ? { plainHttp: true } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
-    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
-    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
-    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
-    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
-    ...(timeout ? { requestTimeoutMs: timeout } : {}),
+    ...transportOptionsFrom(flags),
     credentials: credentialChain({ ...(flags.username ? { username: flags.username } : {}), ...(password !== undefined ? { password } : {}) }),
   });
   const display = referenceString({ ...ref, tags });

@@ -1,6 +1,7 @@
 // login checks the credentials against the registry (GET /v2/ through the full auth flow) before
 // storing them, like `docker login`.
 import type { RegistryFlags } from '../commands/options.ts';
+import { transportOptionsFrom } from '../content/open.ts';
 import { PolicyOciError } from '../errors.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { removeCredentials, saveCredentials } from '../registry/credentials.ts';
@@ -13,14 +14,7 @@ function normaliseRegistry(input: string): string {
 
 export async function loginToRegistry(input: string, cred: { username: string; password: string }, flags: Partial<RegistryFlags>): Promise<{ registry: string; store: string }> {
   const registry = normaliseRegistry(input);
-  const client = new RegistryClient(registry, {
-    ...(flags['plain-http'] ? { plainHttp: true } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
-    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
-    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
-    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
-    credentials: async () => cred,
-  });
+  const client = new RegistryClient(registry, { ...transportOptionsFrom(flags), credentials: async () => cred });
   try {
     await client.request({ method: 'GET', path: '/v2/', scope: [] });
   } finally {
