@@ -35,8 +35,10 @@ export async function run(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const { STDIN_MARKER } = await import('./commands/options.ts');
+    // Shell completion must name the real executable (a function name cannot hold a space).
+    const completing = argv[0] === 'completion' || argv.includes('--get-yargs-completions');
     let parser = yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a)))
-      .scriptName('kubectl policyoci')
+      .scriptName(completing ? 'kubectl-policyoci' : 'kubectl policyoci')
       .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)', global: true })
       .option('debug', { type: 'boolean', describe: 'Print stack traces of internal errors', global: true })
