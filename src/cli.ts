@@ -31,6 +31,10 @@ export async function run(argv: string[]): Promise<number> {
     import('./commands/tags.ts'),
     import('./commands/login.ts'),
     import('./commands/logout.ts'),
+    import('./commands/export.ts'),
+    import('./commands/apply.ts'),
+    import('./commands/diff.ts'),
+    import('./commands/migrate.ts'),
   ]);
   const debug = argv.includes('--debug');
   try {

@@ -1,32 +1,30 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { withLimitFlags, limitsFrom, type LimitFlags } from './limits.ts';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { applyBuilder, applyFromArgs, type ApplyArgs } from './apply.ts';
+import { limitsFrom } from './limits.ts';
 
-interface PullArgs extends RegistryFlags, LimitFlags {
-  ref?: string;
-  image?: string;
+interface PullArgs extends ApplyArgs {
   output?: string;
   force?: boolean;
-  engine?: string[];
+  apply?: boolean;
 }
 
 export const command = 'pull [ref]';
 export const describe = 'Pull a policy artifact and write one YAML file per policy';
 
 export function builder(y: Argv): Argv<PullArgs> {
-  return withLimitFlags(withRegistryFlags(y))
-    .positional('ref', { type: 'string', describe: 'Artifact reference, e.g. localhost:5000/policies:v1' })
-    .option('image', { alias: 'i', type: 'string', describe: 'Artifact reference (the proposals\' -i form)' })
+  return applyBuilder(y)
     .option('output', { alias: ['o', 'd', 'dir'], type: 'string', describe: 'Output directory', default: '.' })
     .option('force', { type: 'boolean', describe: 'Overwrite files that already exist' })
-    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' })
+    .option('apply', { type: 'boolean', describe: 'Apply to the cluster instead of writing files (see `apply`)' })
+    .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster')
     .example('$0 pull localhost:5000/policies:v1 -o ./policies', 'Write each policy to ./policies')
     .example('$0 pull -i ghcr.io/acme/policies@sha256:… -d out', 'Pull by digest, the proposals\' form')
     .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory') as unknown as Argv<PullArgs>;
 }
 
 export async function handler(args: PullArgs): Promise<void> {
+  if (args.apply) return applyFromArgs(args);
   const ref = args.image ?? args.ref;
   if (!ref) throw new PolicyOciError('USAGE', 'pull needs a reference (REF or -i REF)');
   const [{ pullToDirectory }, { openTarget }, { render }, { startProgress }] = await Promise.all([

@@ -19,6 +19,8 @@ export interface OpenedTarget {
   /** What to resolve when reading: the digest if given, else the first tag, else "latest". */
   reference: string;
   display: string;
+  /** The repository without tag or digest: what `apply --prune` records as the source. */
+  repository: string;
 }
 
 export interface OpenOptions {
@@ -62,7 +64,8 @@ export async function openTarget(input: string, flags: Partial<RegistryFlags>, o
     const { dir, tags, digest } = parseLayoutReference(input);
     const effectiveTags = tags.length === 0 && !digest && options.push ? ['latest'] : tags;
     const display = `${dir}${digest ? `@${digest}` : effectiveTags.length ? `:${effectiveTags.join(',')}` : ''}`;
-    return { target: new OciLayout(resolve(dir)), tags: effectiveTags, ...(digest ? { digest } : {}), reference: digest ?? effectiveTags[0] ?? 'latest', display };
+    const target = new OciLayout(resolve(dir));
+    return { target, tags: effectiveTags, ...(digest ? { digest } : {}), reference: digest ?? effectiveTags[0] ?? 'latest', display, repository: `oci-layout:${resolve(dir)}` };
   }
   const ref = parseReference(input);
   if (options.push && ref.digest && ref.tags.length === 0) {
@@ -80,5 +83,6 @@ export async function openTarget(input: string, flags: Partial<RegistryFlags>, o
     credentials: credentialChain({ ...(flags.username ? { username: flags.username } : {}), ...(password !== undefined ? { password } : {}) }),
   });
   const display = referenceString({ ...ref, tags });
-  return { target, tags, ...(ref.digest ? { digest: ref.digest } : {}), reference: ref.digest ?? tags[0] ?? 'latest', display };
+  const repository = `${ref.registry}/${ref.repository}`;
+  return { target, tags, ...(ref.digest ? { digest: ref.digest } : {}), reference: ref.digest ?? tags[0] ?? 'latest', display, repository };
 }

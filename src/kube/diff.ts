@@ -1,0 +1,102 @@
+// What apply would change: for each policy the server-side dry-run result against the live
+// object, both without cluster bookkeeping, as a unified diff of their canonical YAML. With
+// `prune`, what prune would delete is shown too (as a removal of the whole object).
+import type { KubeObject } from '../policy/types.ts';
+import { stripClusterFields } from '../policy/strip.ts';
+import { stringifyCanonical } from '../policy/yaml.ts';
+import { mapLimit } from '../util/concurrency.ts';
+import { apiVersionOf } from './client.ts';
+import type { KubeClient } from './client.ts';
+import { checkServed, compareApplyOrder, isRefusal, preparePolicies } from './prepare.ts';
+import type { Prepared } from './prepare.ts';
+import { pruneCandidates } from './prune.ts';
+import { errorFields } from './result.ts';
+import { unifiedDiff } from './unified-diff.ts';
+
+export interface DiffOptions {
+  /** -n: retargets every namespaced policy (as apply would). */
+  namespace?: string;
+  forceConflicts?: boolean;
+  /** As for apply: mark the objects with this source, and show what prune would delete. */
+  prune?: { repository: string };
+  label?: (obj: KubeObject) => KubeObject;
+}
+
+export interface DiffResult {
+  kind: string;
+  apiVersion: string;
+  namespace?: string;
+  name: string;
+  /** 'create' (not live), 'update', 'none', 'prune'; 'error' when the server could not say. */
+  change: 'create' | 'update' | 'none' | 'prune' | 'error';
+  changed: boolean;
+  /** Unified diff, "" when unchanged. */
+  diff: string;
+  error?: string;
+  details?: string[];
+  note?: string;
+}
+
+export async function diffPolicies(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions = {}): Promise<DiffResult[]> {
+  const all = preparePolicies(objects, { namespace: opts.namespace, defaultNamespace: client.namespace, label: opts.label, ownedBy: opts.prune?.repository });
+  const out: DiffResult[] = all.filter(isRefusal).map((r) => ({
+    kind: r.kind,
+    apiVersion: r.apiVersion,
+    ...(r.namespace ? { namespace: r.namespace } : {}),
+    name: r.name,
+    change: 'error',
+    changed: false,
+    diff: '',
+    error: r.error,
+  }));
+  const prepared = all.filter((p): p is Prepared => !isRefusal(p)).sort(compareApplyOrder);
+  const discovered = await client.discoverPolicyKinds();
+  checkServed(prepared, discovered);
+  const missing = new Set<string>();
+  for (const ns of new Set(prepared.filter((p) => !p.error && p.namespace).map((p) => p.namespace!))) {
+    if ((await client.ensureNamespace(ns, false)) === 'missing') missing.add(ns);
+  }
+  out.push(...(await mapLimit(prepared, 8, (p) => diffOne(client, p, opts, missing))));
+  if (opts.prune) {
+    const keep = new Set(prepared.map((p) => p.key));
+    const { candidates, failures } = await pruneCandidates(client, discovered, keep, { repository: opts.prune.repository, namespace: opts.namespace });
+    for (const f of failures) out.push({ kind: f.kind, apiVersion: f.apiVersion, name: '', change: 'error', changed: false, diff: '', error: f.error ?? 'prune failed' });
+    for (const { ref, obj } of candidates) {
+      const ns = ref.namespaced ? obj.metadata.namespace : undefined;
+      const { engine } = discovered.find((d) => d.kind.group === ref.group && d.kind.kind === ref.kind)!;
+      const live = stringifyCanonical(stripClusterFields(obj, engine));
+      const diff = unifiedDiff(live, '', headers(ref.kind, ns, obj.metadata.name));
+      out.push({ kind: ref.kind, apiVersion: apiVersionOf(ref), ...(ns ? { namespace: ns } : {}), name: obj.metadata.name, change: 'prune', changed: true, diff });
+    }
+  }
+  return out;
+}
+
+async function diffOne(client: KubeClient, p: Prepared, opts: DiffOptions, missingNamespaces: Set<string>): Promise<DiffResult> {
+  const base = { kind: p.ref.kind, apiVersion: apiVersionOf(p.ref), ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name };
+  if (p.error) return { ...base, change: 'error', changed: false, diff: '', error: p.error };
+  const labels = headers(p.ref.kind, p.namespace, p.name);
+  if (p.namespace && missingNamespaces.has(p.namespace)) {
+    // Nothing to dry-run against: show the input as it would be created.
+    const diff = unifiedDiff('', canonical(p.obj, p), labels);
+    return { ...base, change: 'create', changed: true, diff, note: `namespace ${p.namespace} does not exist; the policy was not checked by the server` };
+  }
+  try {
+    const live = await client.get(p.ref, p.name, p.namespace);
+    const merged = await client.apply(p.obj, { dryRun: 'server', force: opts.forceConflicts ?? false });
+    const diff = unifiedDiff(live ? canonical(live, p) : '', canonical(merged, p), labels);
+    const change = !live ? 'create' : diff ? 'update' : 'none';
+    return { ...base, change, changed: diff !== '', diff };
+  } catch (err) {
+    return { ...base, change: 'error', changed: false, diff: '', ...errorFields(err) };
+  }
+}
+
+function canonical(obj: KubeObject, p: Prepared): string {
+  return stringifyCanonical(stripClusterFields(obj, p.engine));
+}
+
+function headers(kind: string, namespace: string | undefined, name: string): { from: string; to: string } {
+  const path = [kind, namespace, name].filter(Boolean).join('/');
+  return { from: `live/${path}`, to: `merged/${path}` };
+}
