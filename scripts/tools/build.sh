@@ -15,6 +15,7 @@
 #   POLICYOCI_CACHE_DIR   cache root (default $HOME/.cache/kubectl-policyoci)
 #   POLICYOCI_BUILD_JOBS  go build -p value (default 2)
 #   POLICYOCI_REBUILD=1   ignore an existing cache entry and rebuild
+#   GOTOOLCHAIN_OVERRIDE  GOTOOLCHAIN value (default: local; no pinned module needs newer)
 set -euo pipefail
 
 # ---------------------------------------------------------------------------
@@ -100,9 +101,9 @@ inherit_replaces() {
   done
 }
 
-gobuild() {  # gobuild WRAPPER OUT PKG
+gobuild() {  # gobuild WRAPPER OUT PKG [EXTRA_LDFLAGS]
   log "  go build $3"
-  (cd "$1" && go build -p "$JOBS" -trimpath -ldflags='-s -w' -o "$2" "$3")
+  (cd "$1" && go build -p "$JOBS" -trimpath -ldflags="-s -w${4:+ $4}" -o "$2" "$3")
 }
 
 # --- recipes: build_<recipe> OUTDIR  (write the binary/binaries into OUTDIR) ---
@@ -175,14 +176,32 @@ GO
   (cd "$w" && go mod tidy >&2)
   K8S_WRAPPER="$w"
 }
-build_kube-apiserver() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver; }
-build_kubectl() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kubectl" k8s.io/kubernetes/cmd/kubectl; }
+# Without these -X flags both binaries report "v0.0.0-master+$Format:%H$"
+# (kubernetes' hack/lib/version.sh normally stamps them).
+k8s_ldflags() {
+  local v="$KUBERNETES_VERSION" minor f pkg
+  minor="${v#v1.}"; minor="${minor%%.*}"
+  f=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    f+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "${f# }"
+}
+build_kube-apiserver() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$(k8s_ldflags)"; }
+build_kubectl() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kubectl" k8s.io/kubernetes/cmd/kubectl "$(k8s_ldflags)"; }
 
 build_zot() {
   simple_recipe "$1" zot zotregistry.dev/zot/v2 "$ZOT_VERSION" zotregistry.dev/zot/v2/cmd/zot zot
 }
 
 # --- driver -----------------------------------------------------------------
+
+BUILD_TMP=""
+cleanup() { if [[ -n "$BUILD_TMP" ]]; then rm -rf "$BUILD_TMP"; fi; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ensure_tool() {
   local tool="$1" dir bin tmp start
@@ -201,21 +220,23 @@ ensure_tool() {
   if [[ -x "$bin" && "${POLICYOCI_REBUILD:-0}" != 1 ]]; then
     exec {lockfd}>&-; echo "$bin"; return 0
   fi
+  # Leftovers of a build that was SIGKILLed (we hold the lock, so nobody else owns them).
+  rm -rf "$TOOLS_DIR/.$tool-"*.tmp.* 2>/dev/null || true
   tmp="$(mktemp -d "$TOOLS_DIR/.$tool-$(tool_version "$tool").tmp.XXXXXX")"
   chmod 755 "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
+  BUILD_TMP="$tmp"
   start=$SECONDS
   log "$tool $(tool_version "$tool"): building"
   "build_$tool" "$tmp"
   [[ -x "$tmp/$tool" ]] || die "$tool: build produced no binary"
-  rm -rf "$dir.old"; [[ -e "$dir" ]] && mv "$dir" "$dir.old"
+  rm -rf "$dir.old"; if [[ -e "$dir" ]]; then mv "$dir" "$dir.old"; fi
   mv "$tmp" "$dir"; rm -rf "$dir.old"
-  trap - EXIT
+  BUILD_TMP=""
   exec {lockfd}>&-
   log "$tool $(tool_version "$tool"): built in $((SECONDS - start))s -> $bin ($(du -h "$bin" | cut -f1))"
   echo "$bin"
 }
 
-[[ $# -gt 0 ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -gt 0 ]] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 for t in "$@"; do tool_version "$t" >/dev/null || die "unknown tool '$t' (known: ${ALL_TOOLS[*]})"; done
 for t in "$@"; do ensure_tool "$t"; done

@@ -62,8 +62,12 @@ export function toPolicyOciError(err: unknown, ctx: ErrorContext): PolicyOciErro
       // such as Kyverno's own policy validation) on a write are the policy's fault.
       if (ctx.action === 'apply') return new PolicyOciError('INVALID_POLICY', `${what}: ${msg}`, { cause: err, details: causes });
       return new PolicyOciError('CLUSTER', `${what}: ${msg}`, { cause: err, details: causes });
-    default:
+    default: {
+      // Server-side apply reports a patch that does not fit the schema as a 500.
+      const typed = err.status === 500 && ctx.action === 'apply' ? /failed to create typed patch object \([^)]*\): (.*)$/s.exec(msg) : null;
+      if (typed) return new PolicyOciError('INVALID_POLICY', `${what}: ${typed[1]}`, { cause: err, details: causes });
       return new PolicyOciError('CLUSTER', `${what}: ${err.status} ${s.reason ?? ''}${msg ? `: ${msg}` : ''}`.replace(/\s+:/, ':'), { cause: err, details: causes });
+    }
   }
 }
 

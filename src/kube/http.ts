@@ -38,24 +38,25 @@ export interface ApiStatus {
 
 /** The server answered with an error status. */
 export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly apiStatus: ApiStatus,
-  ) {
+  readonly status: number;
+  readonly apiStatus: ApiStatus;
+
+  constructor(status: number, apiStatus: ApiStatus) {
     super(apiStatus.message || `HTTP ${status}`);
     this.name = 'ApiError';
+    this.status = status;
+    this.apiStatus = apiStatus;
   }
 }
 
 /** No answer: connection refused, TLS failure, timeout, or credentials that could not be prepared. */
 export class ConnectionError extends Error {
-  constructor(
-    message: string,
-    readonly phase: 'auth' | 'connect' | 'timeout',
-    options?: { cause?: unknown },
-  ) {
+  readonly phase: 'auth' | 'connect' | 'timeout';
+
+  constructor(message: string, phase: 'auth' | 'connect' | 'timeout', options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConnectionError';
+    this.phase = phase;
   }
 }
 
@@ -66,14 +67,16 @@ export interface TransportOptions {
 }
 
 export class Transport {
-  private dispatcher: Dispatcher | undefined;
+  readonly server: string;
+  private readonly kc: KubeConfig;
+  private readonly opts: TransportOptions;
   private readonly timeoutMs: number;
+  private dispatcher: Dispatcher | undefined;
 
-  constructor(
-    private readonly kc: KubeConfig,
-    readonly server: string,
-    private readonly opts: TransportOptions = {},
-  ) {
+  constructor(kc: KubeConfig, server: string, opts: TransportOptions = {}) {
+    this.kc = kc;
+    this.server = server;
+    this.opts = opts;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
 

@@ -1,5 +1,6 @@
 // The per-object outcome of apply (and prune), as the commands render it.
 import { isPolicyOciError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned';
 
@@ -12,14 +13,17 @@ export interface ApplyResult {
   action: ApplyAction;
   /** Set when action is 'failed': one line, no credential. */
   error?: string;
+  /** The error's category, for the exit code (INVALID_POLICY, DENIED, CLUSTER…). */
+  code?: ErrorCode;
   /** More lines under the error (the server's causes, conflicting fields). */
   details?: string[];
   /** Something worth saying about a successful entry (e.g. not checked by the server). */
   note?: string;
 }
 
-export function errorFields(err: unknown): { error: string; details?: string[] } {
+export function errorFields(err: unknown): { error: string; code: ErrorCode; details?: string[] } {
   const error = err instanceof Error ? err.message : String(err);
+  const code: ErrorCode = isPolicyOciError(err) ? err.code : 'CLUSTER';
   const details = isPolicyOciError(err) && err.details.length ? err.details : undefined;
-  return details ? { error, details } : { error };
+  return details ? { error, code, details } : { error, code };
 }

@@ -12,6 +12,7 @@
 //               only get/list clusterpolicies.kyverno.io (cluster-wide, ClusterRoleBinding) and
 //               get/list kubearmorpolicies.security.kubearmor.com in namespace `team-a` (RoleBinding).
 //               Nothing else: no other namespace, no other kind, no secrets, no writes.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,11 +21,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { parseAllDocuments } from 'yaml';
-import { createServerCert, createTestCa, type CertPair, type TestCa } from './certs.ts';
+import type { CertPair, TestCa } from './certs.ts';
 import { CORPUS } from './cli.ts';
 import { writeClusterKubeconfig } from './kubeconfig.ts';
 import { getFreePort, LOOPBACK } from './ports.ts';
-import { removeNow, removeOnExit, runCommand, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
+import { removeNow, removeOnExit, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
 import { toolPath } from './tools.ts';
 
 export { mergedKubeconfig, writeClusterKubeconfig, writeKubeconfig } from './kubeconfig.ts';
@@ -241,19 +242,55 @@ export function clusterAgent(cluster: Pick<RunningCluster, 'caFile' | 'adminClie
 // ---------------------------------------------------------------------------------------------
 // PKI and auth files
 
-async function issueClientCert(ca: TestCa, dir: string, name: string, subject: string): Promise<CertPair> {
+/**
+ * Runs openssl with stdin closed. (process.ts's runCommand writes to the child's stdin, and an
+ * openssl that has already exited makes that write fail with an unhandled EPIPE under load.)
+ */
+function openssl(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('openssl', [...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.once('error', (error) => reject(new Error(`cannot run openssl: ${error.message}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`openssl ${args[0]} failed (${code ?? signal}): ${Buffer.concat(stderr).toString('utf8').trim()}`));
+    });
+  });
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const DAYS = '7';
+
+function serial(): string {
+  return `0x${randomBytes(8).toString('hex')}`;
+}
+
+/** A CA like certs.ts's createTestCa (EC P-256, 7 days). */
+async function createCa(dir: string, commonName: string): Promise<TestCa> {
+  const pair = { certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'ca.key') };
+  await openssl([
+    'req', '-x509', ...EC_KEY, '-keyout', pair.keyFile, '-out', pair.certFile, '-days', DAYS, '-set_serial', serial(),
+    '-subj', `/CN=${commonName}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    '-addext', 'subjectKeyIdentifier=hash',
+  ]);
+  await chmod(pair.keyFile, 0o600);
+  return { ...pair, dir };
+}
+
+/** A certificate signed by `ca` (like certs.ts's createServerCert / createClientCert, any subject). */
+async function issueCert(ca: TestCa, dir: string, name: string, subject: string, extensions: readonly string[]): Promise<CertPair> {
   const pair = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) };
   const csr = join(dir, `${name}.csr`);
   const extFile = join(dir, `${name}.ext`);
-  await runCommand('openssl', [
-    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', pair.keyFile, '-out', csr, '-subj', subject,
-  ]);
+  await openssl(['req', '-new', ...EC_KEY, '-keyout', pair.keyFile, '-out', csr, '-subj', subject]);
   await chmod(pair.keyFile, 0o600);
-  await writeFile(extFile, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  await runCommand('openssl', [
-    'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '7', '-sha256', '-extfile', extFile, '-out', pair.certFile,
+  await writeFile(extFile, `${extensions.join('\n')}\n`);
+  await openssl([
+    'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', serial(),
+    '-days', DAYS, '-sha256', '-extfile', extFile, '-out', pair.certFile,
   ]);
   await rm(csr, { force: true });
   await rm(extFile, { force: true });
@@ -273,16 +310,25 @@ interface Pki {
 
 async function preparePki(dir: string): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const ca = await createTestCa(dir, 'kubectl-policyoci test cluster CA');
+  const ca = await createCa(dir, 'kubectl-policyoci test cluster CA');
   const saKey = join(dir, 'sa.key');
   const saPub = join(dir, 'sa.pub');
   const [serving, adminClientCert] = await Promise.all([
-    createServerCert(ca, dir, { hosts: ['127.0.0.1', 'localhost'], name: 'apiserver' }),
-    issueClientCert(ca, dir, 'admin', `/O=system:masters/CN=${ADMIN_USER}`),
+    issueCert(ca, dir, 'apiserver', '/CN=127.0.0.1', [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]),
+    issueCert(ca, dir, 'admin', `/O=system:masters/CN=${ADMIN_USER}`, [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=clientAuth',
+    ]),
     (async () => {
-      await runCommand('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', saKey]);
+      await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', saKey]);
       await chmod(saKey, 0o600);
-      await runCommand('openssl', ['pkey', '-in', saKey, '-pubout', '-out', saPub]);
+      await openssl(['pkey', '-in', saKey, '-pubout', '-out', saPub]);
     })(),
   ]);
   const adminToken = randomBytes(24).toString('base64url');
@@ -541,6 +587,12 @@ async function installCrds(api: Api): Promise<void> {
       const served = new Set(res.json.resources.map((r: unknown) => (isRecord(r) ? r.name : undefined)));
       return [...plurals].every((plural) => served.has(plural));
     });
+  });
+  // Then every served version can be listed (a fresh resource may answer 429 "storage is
+  // (re)initializing" for a moment).
+  const lists = crds.flatMap((crd) => crd.servedVersions.map((version) => `/apis/${crd.group}/${version}/${crd.plural}?limit=1`));
+  await inBatches(lists, APPLY_CONCURRENCY, async (path) => {
+    await waitFor(`GET ${path} does not answer 200`, async () => (await api.call(path)).status === 200);
   });
   // Discovery lists a CRD's kinds only once it is Established, so this normally passes at once
   // (each GET returns the whole CRD, up to 1.5 MB: hence not the first thing polled).
