@@ -2,7 +2,7 @@
 # Build the Go peer tools used by tests/benchmarks, cached outside the repo.
 #
 # Usage: scripts/tools/build.sh TOOL...
-#   Tools: oras kyverno validate-krew-manifest crane etcd kube-apiserver kubectl zot
+#   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -30,13 +30,13 @@ KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl
 ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this host here)
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest crane etcd kube-apiserver kubectl zot)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot)
 
 tool_version() {
   case "$1" in
     oras) echo "$ORAS_VERSION" ;;
     kyverno) echo "$KYVERNO_VERSION" ;;
-    validate-krew-manifest) echo "$KREW_VERSION" ;;
+    validate-krew-manifest|krew) echo "$KREW_VERSION" ;;
     crane) echo "$CRANE_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
@@ -127,6 +127,10 @@ build_kyverno() {
   log "  go get github.com/kyverno/kyverno@$KYVERNO_VERSION"
   (cd "$w" && go get "github.com/kyverno/kyverno@$KYVERNO_VERSION" >&2)
   gobuild "$w" "$1/kyverno" github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
+}
+
+build_krew() {
+  simple_recipe "$1" krew sigs.k8s.io/krew "$KREW_VERSION" sigs.k8s.io/krew/cmd/krew krew
 }
 
 build_validate-krew-manifest() {
