@@ -87,7 +87,7 @@ export const ADMIN_USER = 'policyoci-admin';
 
 const ETCD_READY_TIMEOUT_MS = 30_000;
 const APISERVER_READY_TIMEOUT_MS = 180_000;
-const CRD_READY_TIMEOUT_MS = 60_000;
+const CRD_READY_TIMEOUT_MS = 120_000;
 const PORT_ATTEMPTS = 5;
 const FIELD_MANAGER = 'test-setup';
 const APPLY_CONCURRENCY = 4;

@@ -31,6 +31,8 @@ export function runCommand(
         }
       },
     );
+    // A command that exits before reading its stdin would otherwise crash us with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
