@@ -3,6 +3,7 @@
 #
 # Usage: scripts/tools/build.sh TOOL...
 #   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot
+#          cosign ggcr-registry
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -28,9 +29,11 @@ CRANE_VERSION=v0.22.1               # github.com/google/go-containerregistry
 ETCD_VERSION=v3.6.16                # go.etcd.io/etcd/server/v3
 KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl)
 ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this host here)
+COSIGN_VERSION=v2.6.5               # github.com/sigstore/cosign/v2 (newest v2; legacy .sig tag format by default)
+GGCR_REGISTRY_VERSION=v0.22.1       # github.com/google/go-containerregistry/pkg/registry (referrers API on)
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign ggcr-registry)
 
 tool_version() {
   case "$1" in
@@ -41,6 +44,8 @@ tool_version() {
     etcd) echo "$ETCD_VERSION" ;;
     kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
     zot) echo "$ZOT_VERSION" ;;
+    cosign) echo "$COSIGN_VERSION" ;;
+    ggcr-registry) echo "$GGCR_REGISTRY_VERSION" ;;
     *) return 1 ;;
   esac
 }
@@ -197,6 +202,54 @@ build_kubectl() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kubectl" k8s.io/kubern
 
 build_zot() {
   simple_recipe "$1" zot zotregistry.dev/zot/v2 "$ZOT_VERSION" zotregistry.dev/zot/v2/cmd/zot zot
+}
+
+build_cosign() {
+  local w; w="$(new_wrapper "cosign-$COSIGN_VERSION")"
+  inherit_replaces "$w" "github.com/sigstore/cosign/v2@$COSIGN_VERSION"
+  log "  go get github.com/sigstore/cosign/v2@$COSIGN_VERSION"
+  (cd "$w" && go get "github.com/sigstore/cosign/v2@$COSIGN_VERSION" >&2)
+  # `cosign version` reads these (sigs.k8s.io/release-utils); without them it says "devel".
+  gobuild "$w" "$1/cosign" github.com/sigstore/cosign/v2/cmd/cosign \
+    "-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN_VERSION"
+}
+
+# go-containerregistry's in-process registry with the OCI 1.1 referrers API switched on: the
+# test stand-in for zot, whose module host the proxy refuses here (see docs/TOOLS.md).
+# `crane registry serve` does not enable referrers, so this is a 30-line main.
+build_ggcr-registry() {
+  local w; w="$(new_wrapper "ggcr-registry-$GGCR_REGISTRY_VERSION")"
+  cat > "$w/main.go" <<'GO'
+// ggcr-registry: go-containerregistry's pkg/registry with the referrers API enabled.
+// Usage: ggcr-registry -addr 127.0.0.1:PORT [-blobs DIR]   (manifests are kept in memory)
+package main
+
+import (
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	blobs := flag.String("blobs", "", "directory for blobs (default: memory)")
+	flag.Parse()
+	opts := []registry.Option{registry.WithReferrersSupport(true), registry.Logger(log.New(os.Stderr, "", log.LstdFlags))}
+	if *blobs != "" {
+		opts = append(opts, registry.WithBlobHandler(registry.NewDiskBlobHandler(*blobs)))
+	}
+	srv := &http.Server{Addr: *addr, Handler: registry.New(opts...), ReadHeaderTimeout: 10 * time.Second}
+	log.Printf("ggcr-registry listening on %s", *addr)
+	log.Fatal(srv.ListenAndServe())
+}
+GO
+  log "  go get github.com/google/go-containerregistry@$GGCR_REGISTRY_VERSION"
+  (cd "$w" && go get "github.com/google/go-containerregistry@$GGCR_REGISTRY_VERSION" >&2 && go mod tidy >&2)
+  gobuild "$w" "$1/ggcr-registry" .
 }
 
 # --- driver -----------------------------------------------------------------
