@@ -17,7 +17,7 @@ class Scanner {
     this.text = text;
   }
 
-  skip(chars: RegExp): void {
+  skipWhile(chars: RegExp): void {
     while (this.pos < this.text.length && chars.test(this.text[this.pos] ?? '')) this.pos++;
   }
 
@@ -55,28 +55,28 @@ function parseOne(header: string, out: Challenge[]): void {
   const s = new Scanner(header);
   let current: Challenge | undefined;
   while (s.pos < s.text.length) {
-    s.skip(/[\s,]/);
+    s.skipWhile(/[\s,]/);
     const name = s.token();
     if (name === '') {
       s.pos++; // stray character: skip it
       continue;
     }
     if (current !== undefined && s.paramFollows()) {
-      s.skip(/[ \t]/);
+      s.skipWhile(/[ \t]/);
       s.pos++; // "="
-      s.skip(/[ \t]/);
+      s.skipWhile(/[ \t]/);
       const value = s.peek() === '"' ? s.quoted() : s.token();
       current.params[name.toLowerCase()] = value;
       continue;
     }
     current = { scheme: name.toLowerCase(), params: {} };
     out.push(current);
-    s.skip(/[ \t]/);
+    s.skipWhile(/[ \t]/);
     // token68 credentials after the scheme (e.g. "Negotiate abc=="): not used by registries; skip.
     const save = s.pos;
     const t68 = s.token();
     if (t68 !== '' && !s.paramFollows()) {
-      s.skip(/=/);
+      s.skipWhile(/=/);
     } else {
       s.pos = save;
     }
