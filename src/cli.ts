@@ -35,6 +35,11 @@ export async function run(argv: string[]): Promise<number> {
     import('./commands/apply.ts'),
     import('./commands/diff.ts'),
     import('./commands/migrate.ts'),
+    import('./commands/attach.ts'),
+    import('./commands/discover.ts'),
+    import('./commands/sign.ts'),
+    import('./commands/verify.ts'),
+    import('./commands/copy.ts'),
   ]);
   const debug = argv.includes('--debug');
   try {

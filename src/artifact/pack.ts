@@ -16,6 +16,8 @@ export interface PackOptions {
   bundle?: boolean;
   /** Manifest (and index) annotations given by the user. */
   annotations?: Record<string, string>;
+  /** OCI 1.1 `subject`: the manifest these policies refer to (attach: the image they protect). */
+  subject?: Descriptor;
 }
 
 export interface Blob {
@@ -120,6 +122,7 @@ export function packEngine(engine: Engine, objects: KubeObject[], options: PackO
     config: config.descriptor,
     layers: layers.map((l) => l.descriptor),
   };
+  if (options.subject) manifest.subject = { mediaType: options.subject.mediaType, digest: options.subject.digest, size: options.subject.size };
   if (options.annotations && Object.keys(options.annotations).length > 0) manifest.annotations = sortedRecord(options.annotations);
   const content = jsonBytes(manifest);
   return {
@@ -164,6 +167,7 @@ export function packPolicies(docs: PolicyDocument[], engines: Engine[], options:
       annotations: { [ANNOTATION_ENGINE]: m.engine },
     })),
   };
+  if (options.subject) index.subject = { mediaType: options.subject.mediaType, digest: options.subject.digest, size: options.subject.size };
   if (options.annotations && Object.keys(options.annotations).length > 0) index.annotations = sortedRecord(options.annotations);
   const content = jsonBytes(index);
   return { root: { descriptor: describe(OCI_INDEX, content), content }, index, manifests };

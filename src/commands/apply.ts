@@ -4,8 +4,9 @@ import { isServerDryRun, withApplyFlags, type ApplyFlags } from './applyflags.ts
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
 import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { withTrustFlags, type TrustFlags } from './verify.ts';
 
-export interface ApplyArgs extends RegistryFlags, LimitFlags, KubeFlags, ApplyFlags {
+export interface ApplyArgs extends RegistryFlags, LimitFlags, KubeFlags, ApplyFlags, TrustFlags {
   ref?: string;
   image?: string;
   engine?: string[];
@@ -15,7 +16,7 @@ export const command = 'apply [ref]';
 export const describe = 'Apply the policies of an artifact to the current cluster (server-side apply)';
 
 export function applyBuilder<T>(y: Argv<T>): Argv<T & ApplyArgs> {
-  return withApplyFlags(withKubeFlags(withLimitFlags(withRegistryFlags(y))))
+  return withTrustFlags(withApplyFlags(withKubeFlags(withLimitFlags(withRegistryFlags(y)))))
     .positional('ref', { type: 'string', describe: 'Artifact reference' })
     .option('image', { alias: 'i', type: 'string', describe: 'Artifact reference (-i form)' })
     .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' }) as unknown as Argv<T & ApplyArgs>;
@@ -39,8 +40,10 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
     import('../output/render.ts'),
   ]);
   const opened = await openTarget(ref, args, { push: false });
+  // --verify-key / --from-referrers: decided (signatures checked) before anything is applied.
+  const selected = args['verify-key'] || args['from-referrers'] ? await (await import('./pull.ts')).selectFromArgs(opened, args) : undefined;
   const client = KubeClient.fromKubeconfig(kubeOptionsFrom(args));
-  const summary = await applyArtifact(opened.target, opened.display, opened.reference, client, {
+  const applyOptions = {
     ...(args.namespace ? { namespace: args.namespace } : {}),
     createNamespace: args['create-namespace'] ?? false,
     dryRun,
@@ -48,7 +51,10 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
     ...(args.prune ? { pruneRepository: opened.repository } : {}),
     limits: limitsFrom(args),
     engines: args.engine ?? [],
-  });
+  };
+  const summary = selected
+    ? await (await import('../core/attach.ts')).applySelected(opened.target, opened.display, selected, client, applyOptions)
+    : await applyArtifact(opened.target, opened.display, opened.reference, client, applyOptions);
   render(args.format, summary, renderApply);
   if (summary.failed) {
     throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${summary.results.length} object(s) failed; the others are as listed above`);

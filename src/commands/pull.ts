@@ -34,6 +34,7 @@ export async function handler(args: PullArgs): Promise<void> {
     import('../output/progress.ts'),
   ]);
   const opened = await openTarget(ref, args, { push: false });
+  if (args['verify-key'] || args['from-referrers']) return pullTrusted(opened, args);
   const progress = await startProgress(`Pulling ${opened.display}`);
   try {
     const summary = await pullToDirectory(opened.target, opened.display, opened.reference, {
@@ -51,4 +52,34 @@ export async function handler(args: PullArgs): Promise<void> {
   } finally {
     progress.stop();
   }
+}
+
+/** --verify-key / --from-referrers: what may be read, decided (signatures checked) before reading. */
+export async function selectFromArgs(opened: import('../content/open.ts').OpenedTarget, args: PullArgs) {
+  const { selectArtifacts } = await import('../core/verify.ts');
+  return selectArtifacts(opened.target, opened.display, opened.reference, {
+    ...(args['verify-key'] ? { verifyKeyPath: args['verify-key'] } : {}),
+    fromReferrers: args['from-referrers'] ?? false,
+    ...(args['referrers-mode'] ? { mode: args['referrers-mode'] } : {}),
+    onWarning: (w) => process.stderr.write(`Warning: ${w}\n`),
+  });
+}
+
+async function pullTrusted(opened: import('../content/open.ts').OpenedTarget, args: PullArgs): Promise<void> {
+  const [{ pullSelected }, { render }] = await Promise.all([import('../core/attach.ts'), import('../output/render.ts')]);
+  const selected = await selectFromArgs(opened, args);
+  const summary = await pullSelected(opened.target, opened.display, selected, {
+    dir: args.output ?? '.',
+    force: args.force ?? false,
+    limits: limitsFrom(args),
+    concurrency: args.concurrency,
+    engines: args.engine ?? [],
+  });
+  for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
+  render(args.format, summary, (s) =>
+    [
+      `Pulled ${s.files.length} policies from ${s.reference} (${s.artifacts.length === 1 && s.artifacts[0] === s.digest ? s.digest : `${s.artifacts.length} artifact(s) attached to ${s.digest}`})${s.verified ? ', signature verified,' : ''} into ${s.directory}`,
+      ...s.files.map((f) => `  ${f.file}\t${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`),
+    ].join('\n'),
+  );
 }

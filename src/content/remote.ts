@@ -228,6 +228,71 @@ export class RemoteRepository implements Target {
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.close();
   }
+
+  // --- referrers (src/referrers/) ---------------------------------------------------------------
+
+  /**
+   * One page of the OCI 1.1 referrers API, `GET /v2/<repo>/referrers/<digest>`, or the next page
+   * (`url` from the previous page's Link header). 404/400/405 are handed back, not thrown: the
+   * caller decides whether they mean "no referrers API" (src/referrers/client.ts).
+   */
+  async referrersPage(digest: string, options: { artifactType?: string; url?: string } = {}): Promise<ReferrersPage> {
+    if (!isDigest(digest)) throw new PolicyOciError('DIGEST_MISMATCH', `malformed digest "${digest.slice(0, 80)}"`);
+    const query = options.artifactType ? `?artifactType=${encodeURIComponent(options.artifactType)}` : '';
+    const path = options.url ?? `/v2/${this.repository}/referrers/${digest}${query}`;
+    const res = await this.client.request({
+      method: 'GET',
+      path,
+      headers: { accept: OCI_INDEX },
+      scope: [pullScope(this.repository)],
+      okStatuses: [400, 404, 405],
+      maxBytes: this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT,
+    });
+    const page: ReferrersPage = { status: res.status, body: res.body, nameUnknown: res.status === 404 && parseRegistryErrors(res.body).some((e) => e.code === 'NAME_UNKNOWN') };
+    const mediaType = mediaTypeOf(res);
+    if (mediaType !== undefined) page.mediaType = mediaType;
+    const next = nextLink(firstHeader(res.headers, 'link'));
+    if (next !== undefined) page.next = this.client.resolveUrl(next).href;
+    const filters = firstHeader(res.headers, 'oci-filters-applied');
+    if (filters !== undefined) page.filtersApplied = filters;
+    return page;
+  }
+
+  /**
+   * PUT a manifest (by tag, else by digest) and return the registry's `OCI-Subject` header: set
+   * when the registry indexed the manifest's subject itself (distribution-spec 1.1).
+   */
+  async pushManifestReportingSubject(desc: Descriptor, content: Buffer, tag?: string): Promise<{ ociSubject?: string }> {
+    checkDescriptor(desc);
+    verifyContent(desc, content, `manifest ${desc.digest}`);
+    if (tag !== undefined) validateTag(tag);
+    const reference = tag ?? desc.digest;
+    const res = await this.client.request({
+      method: 'PUT',
+      path: this.manifestPath(reference),
+      headers: { 'content-type': desc.mediaType },
+      body: content,
+      scope: [pushScope(this.repository)],
+    });
+    const stored = firstHeader(res.headers, 'docker-content-digest');
+    if (stored !== undefined && stored !== desc.digest) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference} was stored as ${stored}, not ${desc.digest}`);
+    }
+    const subject = firstHeader(res.headers, 'oci-subject');
+    return subject !== undefined && subject !== '' ? { ociSubject: subject } : {};
+  }
+}
+
+export interface ReferrersPage {
+  status: number;
+  mediaType?: string;
+  body: Buffer;
+  /** Absolute URL of the next page (Link header), if any. */
+  next?: string;
+  /** The `OCI-Filters-Applied` header (e.g. "artifactType"). */
+  filtersApplied?: string;
+  /** A 404 whose error code is NAME_UNKNOWN: the repository does not exist (API state unknown). */
+  nameUnknown: boolean;
 }
 
 function isNameUnknown(res: RegistryResponse): boolean {

@@ -1,0 +1,81 @@
+import type { Argv } from 'yargs';
+import { atDigest } from '../referrers/display.ts';
+import { PolicyOciError } from '../errors.ts';
+import { parseAnnotations, readStdin, STDIN_MARKER, withRegistryFlags, type RegistryFlags } from './options.ts';
+
+export type ReferrersModeFlag = 'auto' | 'api' | 'tag';
+
+export interface ReferrersFlags {
+  'referrers-mode'?: ReferrersModeFlag;
+}
+
+/** `--referrers-mode`: how referrers are listed and indexed (shared by attach, discover, sign, verify, copy, pull). */
+export function withReferrersFlags<T>(y: Argv<T>): Argv<T & ReferrersFlags> {
+  return y.option('referrers-mode', {
+    choices: ['auto', 'api', 'tag'] as const,
+    default: 'auto' as const,
+    describe: 'Referrers: the registry API, the sha256-<hex> tag schema, or auto (probe, as oras does)',
+  }) as unknown as Argv<T & ReferrersFlags>;
+}
+
+interface AttachArgs extends RegistryFlags, ReferrersFlags {
+  image: string;
+  paths?: string[];
+  bundle?: boolean;
+  annotation?: string[];
+  'skip-validation'?: boolean;
+  'sign-key'?: string;
+}
+
+export const command = 'attach <image> [paths..]';
+export const describe = 'Attach policies to an image: push them as artifacts whose subject is the image';
+
+export function builder(y: Argv): Argv<AttachArgs> {
+  return withReferrersFlags(withRegistryFlags(y))
+    .positional('image', { type: 'string', demandOption: true, describe: 'The image (tag or digest) the policies protect' })
+    .positional('paths', { type: 'string', array: true, describe: 'Policy files or directories; - reads stdin' })
+    .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy' })
+    .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value (org.opencontainers.image.created= for none)' })
+    .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
+    .option('sign-key', { type: 'string', describe: 'Also sign each attached artifact with this key (cosign.key or PEM; password in COSIGN_PASSWORD)' })
+    .example('$0 attach localhost:5000/app:v1 ./policies', 'Attach the policies to the image app:v1')
+    .example('$0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key', 'Attach and sign them')
+    .example('$0 discover localhost:5000/app:v1', 'See what is attached') as unknown as Argv<AttachArgs>;
+}
+
+export async function handler(args: AttachArgs): Promise<void> {
+  const paths = (args.paths ?? []).map((p) => (p === STDIN_MARKER ? '-' : p));
+  if (paths.length === 0) throw new PolicyOciError('USAGE', 'attach needs at least one file or directory (or - for stdin)');
+  const [{ attachPolicies }, { openTarget }, { render }, { signingIdentity }] = await Promise.all([
+    import('../core/attach.ts'),
+    import('../content/open.ts'),
+    import('../output/render.ts'),
+    import('./sign.ts'),
+  ]);
+  const opened = await openTarget(args.image, args, { push: false });
+  let sign;
+  if (args['sign-key']) {
+    const { loadPrivateKey } = await import('../signing/keys.ts');
+    sign = { key: await loadPrivateKey(args['sign-key']), dockerReference: signingIdentity(opened) };
+  }
+  const summary = await attachPolicies(opened.target, opened.display, opened.reference, {
+    paths,
+    skipValidation: args['skip-validation'] ?? false,
+    bundle: args.bundle ?? false,
+    annotations: parseAnnotations(args.annotation),
+    readStdin,
+    concurrency: args.concurrency,
+    ...(args['referrers-mode'] ? { mode: args['referrers-mode'] } : {}),
+    ...(sign ? { sign } : {}),
+  });
+  for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
+  render(args.format, summary, (s) =>
+    [
+      `Attached ${s.artifacts.reduce((n, a) => n + a.policies, 0)} policies to ${atDigest(s.image, s.subject.digest)}`,
+      ...s.artifacts.map(
+        (a) =>
+          `  ${a.engine}: ${a.digest} (${a.policies} policies; ${a.indexedBy === 'api' ? 'referrers API' : `tag schema ${a.indexTag}`}${a.signatureTag ? `; signed, ${a.signatureTag}` : ''})`,
+      ),
+    ].join('\n'),
+  );
+}

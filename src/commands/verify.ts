@@ -1,0 +1,43 @@
+import type { Argv } from 'yargs';
+import { atDigest } from '../referrers/display.ts';
+import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
+import { withRegistryFlags, type RegistryFlags } from './options.ts';
+
+interface VerifyArgs extends RegistryFlags, ReferrersFlags {
+  ref: string;
+  key: string;
+}
+
+export const command = 'verify <ref>';
+export const describe = 'Check that an artifact or image carries a cosign signature made with the key';
+
+export interface TrustFlags extends ReferrersFlags {
+  'verify-key'?: string;
+  'from-referrers'?: boolean;
+}
+
+/** pull/apply: `--verify-key` and `--from-referrers`. */
+export function withTrustFlags<T>(y: Argv<T>): Argv<T & TrustFlags> {
+  return withReferrersFlags(y)
+    .option('verify-key', { type: 'string', describe: 'Refuse unless signed with this key (cosign.pub); checked before anything is written or applied' })
+    .option('from-referrers', { type: 'boolean', describe: 'REF is an image: use the policy artifacts attached to it' }) as unknown as Argv<T & TrustFlags>;
+}
+
+export function builder(y: Argv): Argv<VerifyArgs> {
+  return withReferrersFlags(withRegistryFlags(y))
+    .positional('ref', { type: 'string', demandOption: true })
+    .option('key', { type: 'string', demandOption: true, describe: 'Public key (cosign.pub, PEM)' })
+    .example('$0 verify localhost:5000/policies:v1 --key cosign.pub', 'Exit 0 when a signature verifies, 6 when none does') as unknown as Argv<VerifyArgs>;
+}
+
+export async function handler(args: VerifyArgs): Promise<void> {
+  const [{ verifyReference }, { openTarget }, { render }] = await Promise.all([import('../core/verify.ts'), import('../content/open.ts'), import('../output/render.ts')]);
+  const opened = await openTarget(args.ref, args, { push: false });
+  const summary = await verifyReference(opened.target, opened.display, opened.reference, args.key, args['referrers-mode']);
+  render(args.format, summary, (s) =>
+    [
+      `Verified ${atDigest(s.reference, s.digest)}: ${s.verified} of ${s.signatures.length} signature(s) verify with the key`,
+      ...s.signatures.map((g) => `  ${g.valid ? 'ok     ' : 'invalid'} ${g.source} ${g.manifest} layer ${g.layer}${g.reason ? `: ${g.reason}` : ''}`),
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,187 @@
+// cosign-compatible signatures of any manifest (policy artifacts, images), key-based:
+//  - written as cosign writes them by default: an OCI image tagged `sha256-<hex>.sig` next to the
+//    signed manifest, one layer per signature (media type simplesigning, the payload as the blob,
+//    the base64 signature in the layer annotation `dev.cosignproject.cosign/signature`); a new
+//    signature is appended to the layers already there;
+//  - and, where the registry has the referrers API, also as cosign's OCI 1.1 referrer
+//    (artifactType application/vnd.dev.cosign.artifact.sig.v1+json, subject = the signed manifest).
+// Reading accepts both. A signature counts only when it verifies with the key AND its payload
+// names the very digest being checked; docker-reference is not compared (as cosign does not), so
+// signatures stay valid after a copy to another registry.
+import type { KeyObject } from 'node:crypto';
+import { describe as describeBlob } from '../artifact/digest.ts';
+import { jsonBytes } from '../artifact/pack.ts';
+import { OCI_MANIFEST } from '../artifact/mediatypes.ts';
+import type { Descriptor, ImageManifest, Target } from '../content/types.ts';
+import { isPolicyOciError, PolicyOciError } from '../errors.ts';
+import type { ReferrersClient } from '../referrers/client.ts';
+import { cosignTag } from '../referrers/tagschema.ts';
+import { signPayload, verifyPayload } from './keys.ts';
+import { buildPayload, COSIGN_SIG_ARTIFACT_TYPE, parsePayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './simplesigning.ts';
+
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const MAX_SIGNATURE_MANIFEST = 4 * 1024 * 1024;
+const MAX_PAYLOAD = 256 * 1024;
+const MAX_SIGNATURES = 500;
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export interface SignOptions {
+  /** docker-reference in the payload (the repository, as cosign writes it). */
+  dockerReference: string;
+  /** Also push an OCI 1.1 signature referrer when the registry has the referrers API (default true). */
+  referrer?: boolean;
+  annotations?: Record<string, string>;
+}
+
+export interface SignResult {
+  digest: string;
+  signatureTag: string;
+  signatureManifest: string;
+  /** Digest of the OCI 1.1 referrer, when one was pushed. */
+  referrer?: string;
+  /** False when an identical signature was already there. */
+  added: boolean;
+}
+
+/** The image config cosign's signature images carry (go-containerregistry's, one diff_id per layer). */
+function signatureConfig(layers: Descriptor[]): Buffer {
+  return jsonBytes({
+    architecture: '',
+    created: ZERO_TIME,
+    history: layers.map(() => ({ created: ZERO_TIME })),
+    os: '',
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    config: {},
+  });
+}
+
+async function resolveOptional(target: Target, reference: string): Promise<Descriptor | undefined> {
+  try {
+    return await target.resolve(reference);
+  } catch (err) {
+    if (isPolicyOciError(err) && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+async function fetchManifest(target: Target, desc: Descriptor): Promise<ImageManifest> {
+  if (desc.size > MAX_SIGNATURE_MANIFEST) throw new PolicyOciError('LIMIT', `signature manifest ${desc.digest} is ${desc.size} bytes`);
+  const parsed = JSON.parse((await target.fetch(desc)).toString('utf8')) as ImageManifest;
+  if (!parsed || !Array.isArray(parsed.layers)) throw new PolicyOciError('UNSAFE_CONTENT', `signature manifest ${desc.digest} has no layers`);
+  return parsed;
+}
+
+export async function signManifest(target: Target, subject: Descriptor, key: KeyObject, referrers: ReferrersClient, options: SignOptions): Promise<SignResult> {
+  const payload = buildPayload(options.dockerReference, subject.digest, options.annotations);
+  const signature = signPayload(key, payload).toString('base64');
+  const layer = describeBlob(SIMPLE_SIGNING_MEDIA_TYPE, payload, { [SIGNATURE_ANNOTATION]: signature });
+  await target.pushBlob(layer, payload);
+
+  // The .sig tag: append to what is there (re-checked just before the PUT).
+  const tag = cosignTag(subject.digest, 'sig');
+  let added = false;
+  let manifestDigest = '';
+  for (let attempt = 1; ; attempt++) {
+    const current = await resolveOptional(target, tag);
+    const existing = current ? (await fetchManifest(target, current)).layers : [];
+    if (existing.some((l) => l.digest === layer.digest && l.annotations?.[SIGNATURE_ANNOTATION] === signature)) {
+      manifestDigest = current!.digest;
+      break;
+    }
+    const layers = [...existing, layer];
+    const config = signatureConfig(layers);
+    const configDesc = describeBlob(OCI_CONFIG, config);
+    await target.pushBlob(configDesc, config);
+    const manifest: ImageManifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers };
+    const content = jsonBytes(manifest);
+    const desc = describeBlob(OCI_MANIFEST, content);
+    if ((await resolveOptional(target, tag))?.digest !== current?.digest) {
+      if (attempt >= 10) throw new PolicyOciError('REGISTRY', `${target.name}:${tag} keeps changing under concurrent signers`);
+      continue;
+    }
+    await target.pushManifest(desc, content, tag);
+    added = true;
+    manifestDigest = desc.digest;
+    break;
+  }
+  const result: SignResult = { digest: subject.digest, signatureTag: tag, signatureManifest: manifestDigest, added };
+
+  // OCI 1.1: the same signature as a referrer, where the registry indexes subjects itself.
+  if (options.referrer !== false && (await referrers.usesApi())) {
+    const config = signatureConfig([layer]);
+    const configDesc = describeBlob(COSIGN_SIG_ARTIFACT_TYPE, config);
+    await target.pushBlob(configDesc, config);
+    const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers: [layer], subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size }, artifactType: COSIGN_SIG_ARTIFACT_TYPE };
+    const content = jsonBytes(manifest);
+    const desc = describeBlob(OCI_MANIFEST, content);
+    await referrers.push(desc, content);
+    result.referrer = desc.digest;
+  }
+  return result;
+}
+
+export interface FoundSignature {
+  /** Where it was found: the cosign tag, or a referrer manifest. */
+  source: 'tag' | 'referrer';
+  manifest: string;
+  layer: string;
+  /** Size of the payload blob, as the signature manifest declares it. */
+  size: number;
+  signature: string;
+}
+
+export interface CheckedSignature extends FoundSignature {
+  valid: boolean;
+  /** Why it does not count, when it does not. */
+  reason?: string;
+  dockerReference?: string;
+}
+
+/** Every cosign signature layer of `digest`: from its `.sig` tag and from its signature referrers. */
+export async function findSignatures(target: Target, digest: string, referrers: ReferrersClient): Promise<FoundSignature[]> {
+  const found: FoundSignature[] = [];
+  const collect = (source: FoundSignature['source'], manifestDigest: string, layers: Descriptor[]) => {
+    for (const l of layers) {
+      const signature = l.annotations?.[SIGNATURE_ANNOTATION];
+      if (l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && typeof signature === 'string') found.push({ source, manifest: manifestDigest, layer: l.digest, size: l.size, signature });
+    }
+  };
+  const tagged = await resolveOptional(target, cosignTag(digest, 'sig'));
+  if (tagged) collect('tag', tagged.digest, (await fetchManifest(target, tagged)).layers);
+  for (const r of await referrers.list({ digest }, [COSIGN_SIG_ARTIFACT_TYPE])) {
+    collect('referrer', r.digest, (await fetchManifest(target, r)).layers);
+  }
+  if (found.length > MAX_SIGNATURES) throw new PolicyOciError('LIMIT', `${digest} has ${found.length} signatures; at most ${MAX_SIGNATURES} are checked`);
+  return found;
+}
+
+/** Checks each signature of `digest` against `key` (each payload fetched once). */
+export async function checkSignatures(target: Target, digest: string, key: KeyObject, referrers: ReferrersClient): Promise<CheckedSignature[]> {
+  const found = await findSignatures(target, digest, referrers);
+  const payloads = new Map<string, Buffer>();
+  const out: CheckedSignature[] = [];
+  for (const sig of found) {
+    let payload = payloads.get(sig.layer);
+    try {
+      if (!payload) {
+        // The declared size is bounded here; fetch verifies size and digest.
+        const desc: Descriptor = { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: sig.layer, size: sig.size };
+        if (desc.size > MAX_PAYLOAD) throw new PolicyOciError('LIMIT', `signature payload ${sig.layer} is ${desc.size} bytes`);
+        payload = await target.fetch(desc);
+        payloads.set(sig.layer, payload);
+      }
+      if (!verifyPayload(key, payload, Buffer.from(sig.signature, 'base64'))) {
+        out.push({ ...sig, valid: false, reason: 'the signature does not verify with this key' });
+        continue;
+      }
+      const parsed = parsePayload(payload);
+      const named = parsed.critical.image['docker-manifest-digest'];
+      const entry: CheckedSignature = { ...sig, valid: named === digest, dockerReference: parsed.critical.identity['docker-reference'] };
+      if (named !== digest) entry.reason = `the signed payload names ${named}, not ${digest}`;
+      out.push(entry);
+    } catch (err) {
+      out.push({ ...sig, valid: false, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return out;
+}
