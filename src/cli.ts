@@ -11,8 +11,11 @@ function versionLine(): string {
 function reportError(err: unknown, debug: boolean): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`Error: ${message}\n`);
-  if (isPolicyOciError(err)) for (const d of err.details) if (!message.includes(d)) process.stderr.write(`  ${d}\n`);
-  else if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (isPolicyOciError(err)) {
+    for (const d of err.details) if (!message.includes(d)) process.stderr.write(`  ${d}\n`);
+  } else if (debug && err instanceof Error && err.stack) {
+    process.stderr.write(`${err.stack}\n`);
+  }
   return exitCodeFor(err);
 }
 

@@ -42,13 +42,27 @@ export interface TarLimits {
 
 export const DEFAULT_TAR_LIMITS: TarLimits = { maxUncompressedBytes: 64 * 1024 * 1024, maxEntries: 20_000 };
 
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+function startsWith(bytes: Buffer, magic: number[]): boolean {
+  return magic.every((b, i) => bytes[i] === b);
+}
+
+/** An entry path that would leave the directory it is unpacked in: absolute, a drive, or a ".." part. */
+function unsafePath(path: string): boolean {
+  return path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path) || path.includes('\0') || path.split(/[\\/]/).includes('..');
+}
+
 /**
  * Reads regular files out of a tar (gzip optional). Links, devices and FIFOs are refused: a policy
- * bundle never needs them and they are the classic way to escape an output directory.
+ * bundle never needs them and they are the classic way to escape an output directory. So are paths
+ * that climb out (`..`, absolute), and a second compression inside the first: node-tar would
+ * decompress it on its own, past --max-uncompressed-size.
  */
 export function readTar(archive: Buffer, name: string, limits: TarLimits = DEFAULT_TAR_LIMITS): TarFile[] {
   let tar = archive;
-  if (archive[0] === 0x1f && archive[1] === 0x8b) {
+  if (startsWith(archive, GZIP_MAGIC)) {
     try {
       tar = gunzipSync(archive, { maxOutputLength: limits.maxUncompressedBytes });
     } catch (err) {
@@ -59,19 +73,41 @@ export function readTar(archive: Buffer, name: string, limits: TarLimits = DEFAU
       throw new PolicyOciError('UNSAFE_CONTENT', `${name}: not valid gzip data (${(err as Error).message})`);
     }
   }
+  if (startsWith(tar, GZIP_MAGIC) || startsWith(tar, ZSTD_MAGIC)) {
+    throw new PolicyOciError('UNSAFE_CONTENT', `${name}: refused: a compressed archive inside ${tar === archive ? 'a layer' : 'the gzip layer'} (only one gzip level is read)`);
+  }
+  // Only end-of-archive blocks: an empty archive (node-tar would call it unrecognised).
+  if (tar.length >= BLOCK && tar.length % BLOCK === 0 && tar.every((b) => b === 0)) return [];
   const files: TarFile[] = [];
   const problems: string[] = [];
+  let limit: PolicyOciError | undefined;
   let entries = 0;
+  let bytes = 0;
   const parser = new Parser({
     strict: true,
     onReadEntry: (entry) => {
-      entries++;
-      if (entries > limits.maxEntries) {
-        problems.push(`more than ${limits.maxEntries} entries`);
+      if (limit) {
         entry.resume();
         return;
       }
+      entries++;
+      bytes += entry.size ?? 0;
+      if (entries > limits.maxEntries) {
+        limit = new PolicyOciError('LIMIT', `${name}: holds more than ${limits.maxEntries} entries (limit --max-archive-entries)`);
+      } else if (bytes > limits.maxUncompressedBytes) {
+        limit = new PolicyOciError('LIMIT', `${name}: its files add up to more than ${limits.maxUncompressedBytes} bytes (limit --max-uncompressed-size)`);
+      }
+      if (limit) {
+        entry.resume();
+        parser.abort(new Error(limit.message));
+        return;
+      }
       const type = entry.type;
+      if (unsafePath(entry.path)) {
+        problems.push(`entry "${printable(entry.path)}" has a path that leaves the archive (absolute or with "..")`);
+        entry.resume();
+        return;
+      }
       if (type === 'Directory') {
         entry.resume();
         return;
@@ -87,11 +123,12 @@ export function readTar(archive: Buffer, name: string, limits: TarLimits = DEFAU
     },
   });
   let parseError: Error | undefined;
-  parser.on('error', (err: Error) => (parseError = err));
+  parser.on('error', (err: Error) => (parseError ??= err));
   parser.on('warn', (_code: string, message: string | Error) => {
-    problems.push(String(message instanceof Error ? message.message : message));
+    if (!limit) problems.push(String(message instanceof Error ? message.message : message));
   });
   parser.end(tar);
+  if (limit) throw limit;
   if (parseError) throw new PolicyOciError('UNSAFE_CONTENT', `${name}: not a valid tar archive (${parseError.message})`);
   if (problems.length > 0) {
     throw new PolicyOciError('UNSAFE_CONTENT', `${name}: refused: ${problems[0]}`, { details: problems.slice(0, 20) });

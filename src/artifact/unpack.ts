@@ -88,6 +88,21 @@ function looksLikeText(content: Buffer): boolean {
   return Buffer.from(content.toString('utf8'), 'utf8').equals(content);
 }
 
+/** Deeper than any policy needs; recursive readers and writers (YAML, clones) stay far from the stack's end. */
+export const MAX_NESTING = 256;
+
+/** True when `value` nests objects/arrays deeper than `max` levels (checked without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export async function readArtifact(target: Target, reference: string, options: ReadOptions = {}): Promise<ReadResult> {
   const limits = options.limits ?? DEFAULT_READ_LIMITS;
   const warnings: string[] = [];
@@ -176,6 +191,10 @@ export async function readArtifact(target: Target, reference: string, options: R
         continue;
       }
       for (const doc of docs) {
+        if (nestedDeeperThan(doc.value, MAX_NESTING)) {
+          problems.push(`${file.name}: document ${doc.index} is nested deeper than ${MAX_NESTING} levels`);
+          continue;
+        }
         const obj = doc.value as Partial<KubeObject> | null;
         const found = obj && typeof obj === 'object' ? findKind(String(obj.apiVersion ?? ''), String(obj.kind ?? '')) : undefined;
         if (!found || !obj?.metadata || typeof obj.metadata.name !== 'string') {

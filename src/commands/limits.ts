@@ -12,11 +12,11 @@ export interface LimitFlags {
 export function withLimitFlags<T>(y: Argv<T>): Argv<T & LimitFlags> {
   const d = DEFAULT_READ_LIMITS;
   return y
-    .option('max-manifest-size', { type: 'number', default: d.maxManifestBytes, describe: 'Largest manifest accepted (bytes)', hidden: true })
-    .option('max-layers', { type: 'number', default: d.maxLayers, describe: 'Most layers accepted', hidden: true })
-    .option('max-layer-size', { type: 'number', default: d.maxLayerBytes, describe: 'Largest layer accepted (bytes)', hidden: true })
-    .option('max-uncompressed-size', { type: 'number', default: d.tar.maxUncompressedBytes, describe: 'Largest decompressed archive (bytes)', hidden: true })
-    .option('max-archive-entries', { type: 'number', default: d.tar.maxEntries, describe: 'Most entries in an archive layer', hidden: true }) as unknown as Argv<T & LimitFlags>;
+    .option('max-manifest-size', { type: 'number', default: d.maxManifestBytes, describe: 'Largest manifest accepted (bytes)' })
+    .option('max-layers', { type: 'number', default: d.maxLayers, describe: 'Most layers accepted' })
+    .option('max-layer-size', { type: 'number', default: d.maxLayerBytes, describe: 'Largest layer accepted (bytes)' })
+    .option('max-uncompressed-size', { type: 'number', default: d.tar.maxUncompressedBytes, describe: 'Largest decompressed archive (bytes)' })
+    .option('max-archive-entries', { type: 'number', default: d.tar.maxEntries, describe: 'Most entries in an archive layer' }) as unknown as Argv<T & LimitFlags>;
 }
 
 export function limitsFrom(args: LimitFlags): ReadLimits {

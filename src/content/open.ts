@@ -59,7 +59,7 @@ export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOp
   };
 }
 
-export async function openTarget(input: string, flags: Partial<RegistryFlags>, options: OpenOptions): Promise<OpenedTarget> {
+export async function openTarget(input: string, flags: Partial<RegistryFlags & { 'max-manifest-size': number }>, options: OpenOptions): Promise<OpenedTarget> {
   if (flags['oci-layout']) {
     const { dir, tags, digest } = parseLayoutReference(input);
     const effectiveTags = tags.length === 0 && !digest && options.push ? ['latest'] : tags;
@@ -80,6 +80,7 @@ export async function openTarget(input: string, flags: Partial<RegistryFlags>, o
   }
   const target = new RemoteRepository(ref.registry, ref.repository, {
     ...transportOptionsFrom(flags),
+    ...(typeof flags['max-manifest-size'] === 'number' ? { maxManifestBytes: flags['max-manifest-size'] } : {}),
     credentials: credentialChain({ ...(flags.username ? { username: flags.username } : {}), ...(password !== undefined ? { password } : {}) }),
   });
   const display = referenceString({ ...ref, tags });

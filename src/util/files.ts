@@ -27,7 +27,33 @@ async function existing(dir: string): Promise<Set<string> | undefined> {
   }
 }
 
+/** A file-system failure as one IO error naming the directory and the reason (ENOSPC, EACCES…). */
+function ioError(err: unknown, dir: string, moved: number): unknown {
+  if (err instanceof PolicyOciError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOTDIR: 'a part of the path is not a directory',
+  };
+  const reason = (e.code && reasons[e.code]) ?? e.message ?? String(err);
+  const state = moved === 0 ? 'nothing was changed there' : `${moved} file(s) were already replaced`;
+  return new PolicyOciError('IO', `cannot write into ${dir}: ${reason}${e.code ? ` (${e.code})` : ''}; ${state}`, { cause: err });
+}
+
 export async function writeFilesAtomically(dir: string, files: OutputFile[], options: { force?: boolean } = {}): Promise<string[]> {
+  const progress = { moved: 0 };
+  try {
+    return await writeAll(dir, files, options, progress);
+  } catch (err) {
+    throw ioError(err, dir, progress.moved);
+  }
+}
+
+async function writeAll(dir: string, files: OutputFile[], options: { force?: boolean }, progress: { moved: number }): Promise<string[]> {
   const target = resolve(dir);
   for (const f of files) assertPlainName(f.name);
   const present = await existing(target);
@@ -47,7 +73,12 @@ export async function writeFilesAtomically(dir: string, files: OutputFile[], opt
     }
     if (present.size === 0) {
       await rmdir(target);
-      await rename(staging, target);
+      try {
+        await rename(staging, target);
+      } catch (err) {
+        await mkdir(target).catch(() => undefined); // put the empty directory back
+        throw err;
+      }
       return files.map((f) => join(target, f.name));
     }
     // A non-empty directory: everything is written and checked first, then moved in one by one.
@@ -55,7 +86,10 @@ export async function writeFilesAtomically(dir: string, files: OutputFile[], opt
       const st = await lstat(join(target, f.name));
       if (!st.isFile()) throw new PolicyOciError('UNSAFE_CONTENT', `refused to replace ${join(target, f.name)}: it is not a regular file`);
     }
-    for (const f of files) await rename(join(staging, f.name), join(target, f.name));
+    for (const f of files) {
+      await rename(join(staging, f.name), join(target, f.name));
+      progress.moved++;
+    }
     return files.map((f) => join(target, f.name));
   } finally {
     await rm(staging, { recursive: true, force: true });
