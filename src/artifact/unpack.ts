@@ -7,6 +7,7 @@ import { PolicyOciError } from '../errors.ts';
 import type { KubeObject, Source } from '../policy/types.ts';
 import { parseDocuments } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './limits.ts';
 import {
   ANNOTATION_ENGINE,
@@ -86,21 +87,6 @@ function looksLikeText(content: Buffer): boolean {
   // A NUL byte or invalid UTF-8 means this is not YAML/JSON, whatever the media type claims.
   if (content.includes(0)) return false;
   return Buffer.from(content.toString('utf8'), 'utf8').equals(content);
-}
-
-/** Deeper than any policy needs; recursive readers and writers (YAML, clones) stay far from the stack's end. */
-export const MAX_NESTING = 256;
-
-/** True when `value` nests objects/arrays deeper than `max` levels (checked without recursion). */
-function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 export async function readArtifact(target: Target, reference: string, options: ReadOptions = {}): Promise<ReadResult> {

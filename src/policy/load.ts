@@ -1,6 +1,7 @@
 // Reads policies from files, directories and stdin. All-or-nothing: every problem in every file is
 // collected and reported in one error, so nothing is pushed when anything is wrong.
 import { readFile } from 'node:fs/promises';
+import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { PolicyOciError, isPolicyOciError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { expandPaths, STDIN } from './files.ts';
@@ -97,6 +98,8 @@ type Loaded = { doc: PolicyDocument } | { problems: string[]; code: ErrorCode };
 
 async function loadOne(d: ParsedDoc, opts: LoadOptions): Promise<Loaded> {
   const at = (p?: Problem) => `${d.file}:${(p?.path && d.locate(p.path)) || d.line}`;
+  // Checked first: validation clones the value, which a pathological depth would overflow.
+  if (nestedDeeperThan(d.value)) return { problems: [`${at()}: document ${d.index + 1} is nested deeper than ${MAX_NESTING} levels`], code: 'INVALID_INPUT' };
   const c = classify(d.value);
   if (!c.ok) {
     const where = d.index > 0 || c.code === 'INVALID_INPUT' ? `${at(c.problem)}: document ${d.index + 1}` : at(c.problem);

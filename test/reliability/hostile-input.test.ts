@@ -123,11 +123,11 @@ describe('YAML bombs and deep nesting', () => {
     expectCleanFailure(r, 3, new RegExp(`${name.replace('.', '\\.')}:\\d+`));
   });
 
-  it.fails('I03 KNOWN BUG push of JSON nested 20,000 levels deep: ends as an internal error (exit 70, stack overflow in src/policy/validate.ts) instead of a clean refusal', async () => {
+  it('I03 push of JSON nested 20,000 levels deep: refused cleanly, naming the file and the nesting limit', async () => {
     const file = join(work, 'deep.json');
     await writeFile(file, deepJson);
     const r = await runCli(['push', `${reg.host}/deep:v1`, file]);
-    expectCleanFailure(r, 3, /deep\.json/);
+    expectCleanFailure(r, 3, /deep\.json:\d+: document 1 is nested deeper than 256 levels/);
   });
 
   it.each([
