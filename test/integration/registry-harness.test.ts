@@ -185,7 +185,10 @@ describe('token registry', () => {
     await denied.body.dump();
     expect(denied.statusCode).toBe(401);
     const challenge = parseBearer(header(denied.headers, 'www-authenticate'));
-    expect(challenge.scope).toBe(`repository:${repo}:pull,push`);
+    // distribution lists the actions in Go map order: "pull,push" or "push,pull".
+    const [type, name, actions] = (challenge.scope ?? '').split(':');
+    expect([type, name]).toEqual(['repository', repo]);
+    expect(actions?.split(',').sort()).toEqual(['pull', 'push']);
 
     const before = registry.tokenIssuer!.requestCount;
     const push = await fetchToken(challenge.scope, basic(registry.username!, registry.password!));
