@@ -2,7 +2,7 @@
 // written last, so a failure at any step leaves every tag where it was (never pointing at a
 // manifest whose blobs are missing). An unchanged artifact costs one request: resolve the tag.
 import type { Target } from '../content/types.ts';
-import { isPolicyOciError } from '../errors.ts';
+import { resolveOptional } from '../content/resolve.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { PackedArtifact } from './pack.ts';
 
@@ -22,21 +22,12 @@ export interface PublishResult {
   bytesUploaded: number;
 }
 
-async function currentDigest(target: Target, tag: string): Promise<string | undefined> {
-  try {
-    return (await target.resolve(tag)).digest;
-  } catch (err) {
-    if (isPolicyOciError(err) && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
 export async function publish(target: Target, packed: PackedArtifact, tags: string[], options: PublishOptions = {}): Promise<PublishResult> {
   const root = packed.root.descriptor;
   const base = { digest: root.digest, mediaType: root.mediaType, size: root.size, tags };
   const blobs = packed.manifests.flatMap((m) => m.blobs);
   if (tags.length > 0) {
-    const current = await mapLimit(tags, 4, (tag) => currentDigest(target, tag));
+    const current = await mapLimit(tags, 4, async (tag) => (await resolveOptional(target, tag))?.digest);
     if (current.every((d) => d === root.digest)) {
       return { ...base, unchanged: true, blobsUploaded: 0, blobsTotal: blobs.length, bytesUploaded: 0 };
     }

@@ -165,11 +165,7 @@ export class RemoteRepository implements Target {
   }
 
   async pushManifest(desc: Descriptor, content: Buffer, tag?: string): Promise<void> {
-    checkDescriptor(desc);
-    verifyContent(desc, content, `manifest ${desc.digest}`);
-    if (tag !== undefined) validateTag(tag);
-    // By tag the registry stores it under its digest as well: one request either way.
-    await this.putManifest(desc, content, tag ?? desc.digest);
+    await this.pushManifestReportingSubject(desc, content, tag);
   }
 
   async tag(desc: Descriptor, tag: string): Promise<void> {
@@ -178,7 +174,8 @@ export class RemoteRepository implements Target {
     await this.putManifest(desc, content, tag);
   }
 
-  private async putManifest(desc: Descriptor, content: Buffer, reference: string): Promise<void> {
+  /** PUT by tag or digest; returns the `OCI-Subject` response header (distribution-spec 1.1). */
+  private async putManifest(desc: Descriptor, content: Buffer, reference: string): Promise<string | undefined> {
     const res = await this.client.request({
       method: 'PUT',
       path: this.manifestPath(reference),
@@ -190,6 +187,7 @@ export class RemoteRepository implements Target {
     if (stored !== undefined && stored !== desc.digest) {
       throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference} was stored as ${stored}, not ${desc.digest}`);
     }
+    return firstHeader(res.headers, 'oci-subject');
   }
 
   async listTags(): Promise<string[]> {
@@ -266,19 +264,8 @@ export class RemoteRepository implements Target {
     checkDescriptor(desc);
     verifyContent(desc, content, `manifest ${desc.digest}`);
     if (tag !== undefined) validateTag(tag);
-    const reference = tag ?? desc.digest;
-    const res = await this.client.request({
-      method: 'PUT',
-      path: this.manifestPath(reference),
-      headers: { 'content-type': desc.mediaType },
-      body: content,
-      scope: [pushScope(this.repository)],
-    });
-    const stored = firstHeader(res.headers, 'docker-content-digest');
-    if (stored !== undefined && stored !== desc.digest) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference} was stored as ${stored}, not ${desc.digest}`);
-    }
-    const subject = firstHeader(res.headers, 'oci-subject');
+    // By tag the registry stores it under its digest as well: one request either way.
+    const subject = await this.putManifest(desc, content, tag ?? desc.digest);
     return subject !== undefined && subject !== '' ? { ociSubject: subject } : {};
   }
 }

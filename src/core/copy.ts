@@ -6,10 +6,11 @@
 // indexed on the destination the way the destination supports (API or tag schema).
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../artifact/mediatypes.ts';
 import type { Descriptor, ImageIndex, ImageManifest, Target } from '../content/types.ts';
-import { isPolicyOciError, PolicyOciError } from '../errors.ts';
+import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { cosignTag, referrerDescriptor } from '../referrers/tagschema.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { resolveOptional } from '../content/resolve.ts';
 
 export interface CopyOptions {
   tags: string[];
@@ -47,15 +48,6 @@ export interface CopySummary {
 const MANIFESTS = new Set([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST]);
 const MAX_NODES = 10_000;
 const COSIGN_SUFFIXES = ['sig', 'att', 'sbom'] as const;
-
-async function resolveOptional(target: Target, reference: string): Promise<Descriptor | undefined> {
-  try {
-    return await target.resolve(reference);
-  } catch (err) {
-    if (isPolicyOciError(err) && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
-}
 
 export async function copyArtifact(src: Target, srcDisplay: string, srcReference: string, dst: Target, dstDisplay: string, options: CopyOptions): Promise<CopySummary> {
   const maxManifest = options.maxManifestBytes ?? 4 * 1024 * 1024;

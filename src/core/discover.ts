@@ -1,9 +1,9 @@
 // discover: the artifacts that refer to a manifest (policies, signatures…), as a tree: referrers
 // (API or tag schema), and cosign's tag-based signatures/attestations/SBOMs next to each node.
-import type { Descriptor, ImageManifest, Target } from '../content/types.ts';
-import { isPolicyOciError } from '../errors.ts';
+import type { ImageManifest, Target } from '../content/types.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { atDigest, cosignTag } from '../referrers/tagschema.ts';
+import { resolveOptional } from '../content/resolve.ts';
 
 export interface DiscoverNode {
   digest: string;
@@ -43,15 +43,6 @@ const COSIGN_SUFFIXES = [
   ['sbom', 'application/vnd.dev.cosign.sbom'],
 ] as const;
 const MAX_NODES = 2000;
-
-async function resolveOptional(target: Target, reference: string): Promise<Descriptor | undefined> {
-  try {
-    return await target.resolve(reference);
-  } catch (err) {
-    if (isPolicyOciError(err) && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
-}
 
 export async function discover(target: Target, display: string, reference: string, options: DiscoverOptions = {}): Promise<DiscoverResult> {
   const root = await target.resolve(reference);

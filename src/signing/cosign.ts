@@ -13,11 +13,12 @@ import { describe as describeBlob } from '../artifact/digest.ts';
 import { jsonBytes } from '../artifact/pack.ts';
 import { OCI_MANIFEST } from '../artifact/mediatypes.ts';
 import type { Descriptor, ImageManifest, Target } from '../content/types.ts';
-import { isPolicyOciError, PolicyOciError } from '../errors.ts';
+import { PolicyOciError } from '../errors.ts';
 import type { ReferrersClient } from '../referrers/client.ts';
 import { cosignTag } from '../referrers/tagschema.ts';
 import { signPayload, verifyPayload } from './keys.ts';
 import { buildPayload, COSIGN_SIG_ARTIFACT_TYPE, parsePayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './simplesigning.ts';
+import { resolveOptional } from '../content/resolve.ts';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const MAX_SIGNATURE_MANIFEST = 4 * 1024 * 1024;
@@ -53,15 +54,6 @@ function signatureConfig(layers: Descriptor[]): Buffer {
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
     config: {},
   });
-}
-
-async function resolveOptional(target: Target, reference: string): Promise<Descriptor | undefined> {
-  try {
-    return await target.resolve(reference);
-  } catch (err) {
-    if (isPolicyOciError(err) && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  }
 }
 
 async function fetchManifest(target: Target, desc: Descriptor): Promise<ImageManifest> {
