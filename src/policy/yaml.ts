@@ -4,6 +4,8 @@
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit } from 'yaml';
 import type { Document, Node, YAMLError, YAMLWarning } from 'yaml';
 import { PolicyOciError } from '../errors.ts';
+import { CANONICAL_OPTIONS, fastCanonical, hasYaml11Unsafe } from './canonical.ts';
+import { parseCanonicalShape } from './canonical-parse.ts';
 
 export interface ParsedDoc {
   /** The document's value (for a `List`, one item of it). */
@@ -36,11 +38,40 @@ interface RawDoc {
 /** Parses every document of a file; throws one INVALID_INPUT error listing each problem. */
 export function parseDocuments(text: string, file: string): ParsedDoc[] {
   const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (!isJson(src, file)) {
+    // Our own canonical YAML (every layer we write) is read without the general parser.
+    const value = readCanonical(src);
+    if (value !== undefined) return [{ value, file, index: 0, line: 1, warnings: [], locate: lazyLocator(src, file) }];
+  }
   const raw = isJson(src, file) ? [parseJson(src, file)] : parseYaml(src, file);
   if (raw.length === 0) {
     throw new PolicyOciError('INVALID_INPUT', `${file}: holds no document (it is empty, or only comments and "---" separators)`);
   }
   return expandLists(raw, file);
+}
+
+/**
+ * The value of a canonical YAML text (stringifyCanonical's output), or undefined for any other
+ * text. Proven before it is returned: writing the value canonically must give back the text, and
+ * the full parser reads canonical text back to the value it was written from (canonical-parse.ts).
+ * A `List` is left to the full parser, which knows the line of each item.
+ */
+export function readCanonical(src: string): Record<string, unknown> | undefined {
+  const value = parseCanonicalShape(src);
+  if (value === undefined) return undefined;
+  if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) return undefined;
+  try {
+    return stringifyCanonical(value) === src ? value : undefined;
+  } catch (err) {
+    if (err instanceof RangeError) return undefined; // nested deeper than the stack: the full parser's call
+    throw err;
+  }
+}
+
+/** Line numbers are only needed for a problem report: the full parse happens then, if ever. */
+function lazyLocator(src: string, file: string): ParsedDoc['locate'] {
+  let locate: ParsedDoc['locate'] | undefined;
+  return (path) => (locate ??= parseYaml(src, file)[0]?.locate ?? (() => undefined))(path);
 }
 
 /** `.json` files, and JSON piped on stdin (starts with `{` or `[`), are read as JSON. */
@@ -262,11 +293,20 @@ function lineCol(src: string, offset: number): { line: number; col: number } {
  * quoted, so kubectl's YAML 1.1-ish reader and any YAML 1.2 reader agree on every value.
  */
 export function stringifyCanonical(obj: unknown): string {
-  return stringify(obj, {
-    compat: 'yaml-1.1',
-    sortMapEntries: true,
-    lineWidth: 0,
-    minContentWidth: 0,
-    aliasDuplicateObjects: false,
-  });
+  // The same bytes as the library's stringify with these options, several times faster
+  // (canonical.ts); the library itself for anything that is not plain JSON data.
+  const fast = fastCanonical(obj);
+  if (fast !== undefined) return fast;
+  // The library writes U+2028 and the like raw; only the fast writer escapes them for YAML 1.1.
+  if (someString(obj, hasYaml11Unsafe)) {
+    throw new PolicyOciError('INVALID_INPUT', 'a value holds both data YAML cannot write canonically (NaN, a key over 1024 characters…) and characters a YAML 1.1 reader changes (U+2028, U+0085…)');
+  }
+  return stringify(obj, CANONICAL_OPTIONS);
+}
+
+function someString(v: unknown, test: (s: string) => boolean): boolean {
+  if (typeof v === 'string') return test(v);
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some((x) => someString(x, test));
+  return Object.entries(v).some(([k, x]) => test(k) || someString(x, test));
 }

@@ -284,7 +284,7 @@ describe('YAML 1.1 lookalikes through Kubernetes’ own YAML reader', () => {
     '&a', '!tag', '%x', '@x', '"q"', "'q'", ' lead', 'trail ', 'multi\nline', 'tab\there', '---', '...', 'é', '\u00a0', '😀',
   ];
   /** Line breaks to YAML 1.1 (Go's reader) but not to YAML 1.2, and a non-character Go refuses. */
-  const LINE_BREAKS_11 = ['a\u2028b', '\u2028', 'a\u2029b', 'a\u0085b', '\u0085', 'x\ufffe'];
+  const LINE_BREAKS_11 = ['a\u2028b', '\u2028', 'a\u2029b', 'a\u0085b', '\u0085', 'x\ufffe', 'c1\u0080\u009f', 'mixed "q" \\ \u2028 yes'];
   const KEYS = ['yes', 'no', 'on', 'off', 'y', 'n', 'true', 'null', '0755', '1e3', '0x1F', '1_000'];
   const tricky = (strings = TRICKY) => {
     const o = kspPolicy('yaml11-roundtrip', 'null') as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
@@ -329,7 +329,7 @@ describe('YAML 1.1 lookalikes through Kubernetes’ own YAML reader', () => {
     expect(picked(res.json!)).toEqual(picked(original));
   });
 
-  it.fails('I04 KNOWN BUG U+2028, U+2029, U+0085 (line breaks to YAML 1.1) and U+FFFE, pushed then pulled: written unescaped by the canonical writer (src/policy/yaml.ts), so kubectl changes or refuses them', async () => {
+  it('I04 U+2028, U+2029, U+0085 (line breaks to YAML 1.1), C1 controls and U+FFFE, pushed then pulled: written escaped in double quotes (\\L, \\P, \\N, \\x80, \\uFFFE), so kubectl reads back exactly the original strings', async () => {
     const original = tricky(LINE_BREAKS_11);
     const res = await roundTrip('yaml11-breaks', original);
     expect(res.err).toBe('');

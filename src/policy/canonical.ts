@@ -1,0 +1,173 @@
+// The canonical YAML of yaml.ts's stringifyCanonical, written without building a YAML Document.
+// Building the Document (a node per value, then its stringifier) was a quarter of the CPU time of a
+// push and a third of a pull. Here the block structure (sorted keys, indentation, `- ` items, `{}`
+// and `[]`) is written directly, exactly as the library lays it out for these options, and every
+// string still goes through the library's own string stringifier (plain, quoted or block, with the
+// YAML 1.1 checks), so the bytes are the library's. Anything outside plain JSON data (undefined in
+// an array, -0, NaN, class instances, keys over 1024 characters) returns undefined: the caller
+// then uses the library itself. test/unit/policy/canonical.test.ts compares the two.
+import { Document } from 'yaml';
+import type { Scalar } from 'yaml';
+import { stringTag } from 'yaml/util';
+import type { StringifyContext } from 'yaml/util';
+
+export const CANONICAL_OPTIONS = {
+  compat: 'yaml-1.1',
+  sortMapEntries: true,
+  lineWidth: 0,
+  minContentWidth: 0,
+  aliasDuplicateObjects: false,
+} as const;
+
+// The library's toString defaults (stringify/stringify.js createStringifyContext) under our options.
+const TO_STRING_DEFAULTS = {
+  blockQuote: true,
+  defaultKeyType: null,
+  defaultStringType: 'PLAIN',
+  directives: null,
+  doubleQuotedAsJSON: false,
+  doubleQuotedMinMultiLineLength: 40,
+  falseStr: 'false',
+  flowCollectionPadding: true,
+  indentSeq: true,
+  lineWidth: 80,
+  minContentWidth: 20,
+  nullStr: 'null',
+  simpleKeys: false,
+  singleQuote: null,
+  trailingComma: false,
+  trueStr: 'true',
+  verifyAliasOrder: true,
+};
+
+class Unsupported extends Error {}
+
+let doc: Document | undefined;
+let options: Record<string, unknown> | undefined;
+/** One context per (indent, key or value): the library copies it before changing anything. */
+const contexts = new Map<string, StringifyContext>();
+/** Single-line strings repeat (keys above all): their output depends only on indent and role. */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 50_000;
+
+function context(indent: string, implicitKey: boolean): StringifyContext {
+  const id = `${implicitKey ? 'k' : 'v'}${indent.length}`;
+  let ctx = contexts.get(id);
+  if (ctx === undefined) {
+    doc ??= new Document(null, CANONICAL_OPTIONS);
+    options ??= { ...TO_STRING_DEFAULTS, ...(doc.schema as unknown as { toStringOptions?: object }).toStringOptions, ...CANONICAL_OPTIONS };
+    ctx = { anchors: new Set(), doc, flowCollectionPadding: ' ', indent, indentStep: '  ', inFlow: null, implicitKey, options } as unknown as StringifyContext;
+    contexts.set(id, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Characters a YAML 1.1 reader (kubectl's go-yaml) changes or refuses when written raw: U+0085,
+ * U+2028 and U+2029 are line breaks to it, other C1 controls and U+FFFE/U+FFFF are not printable.
+ * JSON.stringify leaves them raw, and so does the library's double-quoted style built on it.
+ */
+const YAML11_UNSAFE = /[\u0080-\u009f\u2028\u2029\ufffe\uffff]/;
+const YAML11_ESCAPES: Record<string, string> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P', '\ufffe': '\\uFFFE', '\uffff': '\\uFFFF' };
+
+/** A double-quoted scalar on one line with every YAML 1.1-unsafe character escaped. */
+export function yaml11Quoted(value: string): string {
+  return JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\ufffe\uffff]/g, (ch) => YAML11_ESCAPES[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** True when the library would write a string raw that a YAML 1.1 reader reads differently. */
+export function hasYaml11Unsafe(value: string): boolean {
+  return YAML11_UNSAFE.test(value);
+}
+
+function string(value: string, indent: string, implicitKey: boolean): string {
+  if (YAML11_UNSAFE.test(value)) return yaml11Quoted(value);
+  const cacheable = value.length < 256 && !value.includes('\n');
+  const id = cacheable ? `${implicitKey ? 'k' : 'v'}${indent.length}:${value}` : '';
+  if (cacheable) {
+    const hit = cache.get(id);
+    if (hit !== undefined) return hit;
+  }
+  const out = stringTag.stringify!({ value } as Scalar, context(indent, implicitKey), undefined, undefined);
+  if (cacheable) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(id, out);
+  }
+  return out;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function definedKeys(obj: Record<string, unknown>): string[] {
+  return Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort(compare);
+}
+
+function isNonEmptyCollection(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  for (const k in v as Record<string, unknown>) if ((v as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
+}
+
+function write(v: unknown, indent: string): string {
+  switch (typeof v) {
+    case 'string':
+      return string(v, indent, false);
+    case 'number':
+      if (!Number.isFinite(v) || Object.is(v, -0)) throw new Unsupported();
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        if (v.length === 0) return '[]';
+        const itemIndent = `${indent}  `;
+        let out = '';
+        for (let i = 0; i < v.length; i++) {
+          if (!(i in v) || v[i] === undefined) throw new Unsupported();
+          out += `${i === 0 ? '' : `\n${indent}`}- ${write(v[i], itemIndent)}`;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) throw new Unsupported();
+      const obj = v as Record<string, unknown>;
+      const keys = definedKeys(obj);
+      if (keys.length === 0) return '{}';
+      const pairIndent = `${indent}  `;
+      let out = '';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const value = obj[key];
+        const k = string(key, pairIndent, true);
+        if (k.length > 1024) throw new Unsupported(); // the library writes an explicit `? key`
+        let line: string;
+        if (isNonEmptyCollection(value)) line = `${k}:\n${pairIndent}${write(value, pairIndent)}`;
+        else {
+          const s = write(value, pairIndent);
+          line = s === '' || s[0] === '\n' ? `${k}:${s}` : `${k}: ${s}`;
+        }
+        out += i === 0 ? line : `\n${indent}${line}`;
+      }
+      return out;
+    }
+    default:
+      throw new Unsupported();
+  }
+}
+
+/** The canonical YAML of a JSON-like object, or undefined when only the library can write it. */
+export function fastCanonical(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  try {
+    return `${write(value, '')}\n`;
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+}
