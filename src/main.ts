@@ -1,6 +1,16 @@
 // Entry point of the bundle and the single executable.
 import { run } from './cli.ts';
 
+// `kubectl policyoci pull … | head -1`: the reader may close the pipe before we finish writing.
+// Go tools (kubectl, oras) die of SIGPIPE there; we stop writing to that stream and let the
+// command finish, so a pull or push is never cut between its steps by a closed terminal pipe.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,6 +1,6 @@
 // The single executable as users get it: it runs on its own (no Node installed) and kubectl finds
 // it as the plugin `kubectl policyoci`. `npm test` builds dist/kubectl-policyoci first.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -88,5 +88,24 @@ describe('the single executable', () => {
     const env = { PATH: [bin, '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter), HOME: work };
     const r = await run(kubectl, ['policyoci', 'version'], { cwd: work, env });
     expect(r.stdout).toMatch(VERSION_LINE);
+  });
+
+  it('finishes a pull quietly when its stdout is closed early (`… | head -1`): exit 0, files all written, no EPIPE trace', async () => {
+    const layout = join(work, 'layout');
+    await runOk(['push', '--oci-layout', `${layout}:v1`, join(REPO_ROOT, 'examples', 'policies')]);
+    const out = join(work, 'closed-stdout');
+    const expected = (await runOk(['pull', '--oci-layout', `${layout}:v1`, '-o', join(work, 'open-stdout'), '--format', 'json'])).stdout;
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(EXECUTABLE, ['pull', '--oci-layout', `${layout}:v1`, '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader is gone before the first line is written
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (c) => resolve({ code: c, stderr: err }));
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const files = (JSON.parse(expected) as { files: Array<{ file: string }> }).files.map((f) => join(out, f.file));
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) expect(existsSync(f), f).toBe(true);
   });
 });
