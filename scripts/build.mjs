@@ -142,6 +142,11 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache,
+        // A young generation of 4 MiB semi-spaces instead of V8's default (up to 16 MiB, sized for
+        // servers): a push or pull of thousands of policies makes mostly short-lived garbage, and
+        // this keeps the peak RSS near what is live (10,000 policies: ~80 MB less, same CPU time;
+        // bench/README.md). NODE_OPTIONS can still override it.
+        execArgv: ['--max-semi-space-size=4'],
       }),
     );
     await mkdir(path.dirname(out), { recursive: true });

@@ -148,7 +148,11 @@ function sortedRecord(rec: Record<string, string>): Record<string, string> {
 /** Groups documents by engine and packs them; several engines get an index (FORMAT.md rule 2). */
 export function packPolicies(docs: PolicyDocument[], engines: Engine[], options: PackOptions = {}): PackedArtifact {
   const byEngine = new Map<string, KubeObject[]>();
-  for (const doc of docs) byEngine.set(doc.engine, [...(byEngine.get(doc.engine) ?? []), doc.object]);
+  for (const doc of docs) {
+    const list = byEngine.get(doc.engine);
+    if (list) list.push(doc.object);
+    else byEngine.set(doc.engine, [doc.object]); // not a copy per document: 10,000 policies
+  }
   const manifests = [...byEngine.keys()].sort().map((name) => {
     const engine = engines.find((e) => e.name === name);
     if (!engine) throw new Error(`unknown engine ${name}`);

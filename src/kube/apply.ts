@@ -49,11 +49,17 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
   checkServed(prepared, discovered);
   const newNamespaces = await checkNamespaces(client, prepared, opts);
 
+  const existing = await readExisting(client, prepared);
+
   // Tiers of applyOrder go one after the other; objects within a tier in parallel.
   const tiers = new Map<number, Prepared[]>();
-  for (const p of prepared) tiers.set(p.kindDef.applyOrder, [...(tiers.get(p.kindDef.applyOrder) ?? []), p]);
+  for (const p of prepared) {
+    const tier = tiers.get(p.kindDef.applyOrder);
+    if (tier) tier.push(p);
+    else tiers.set(p.kindDef.applyOrder, [p]);
+  }
   for (const tier of tiers.values()) {
-    results.push(...(await mapLimit(tier, opts.concurrency ?? 8, (p) => applyOne(client, p, opts, newNamespaces))));
+    results.push(...(await mapLimit(tier, opts.concurrency ?? 8, (p) => applyOne(client, p, opts, newNamespaces, existing))));
   }
   if (opts.prune) {
     const keep = new Set(prepared.map((p) => p.key));
@@ -87,14 +93,49 @@ async function checkNamespaces(client: KubeClient, prepared: Prepared[], opts: A
   return wouldCreate;
 }
 
-async function applyOne(client: KubeClient, p: Prepared, opts: ApplyOptions, newNamespaces: Set<string>): Promise<ApplyResult> {
+/** Objects applied to one kind and namespace from which on one LIST replaces a GET per object. */
+const LIST_FROM = 4;
+
+/**
+ * What the cluster already holds, to tell created from configured and unchanged: one LIST per kind
+ * and namespace that receives many objects, instead of a GET per object. Maps an object's key to
+ * its live state, or to null when it does not exist; objects not in the map (few of their kind,
+ * or a LIST the user may not make) are read one by one.
+ */
+async function readExisting(client: KubeClient, prepared: Prepared[]): Promise<Map<string, KubeObject | null>> {
+  const groups = new Map<string, Prepared[]>();
+  for (const p of prepared) {
+    if (p.error) continue;
+    const id = `${p.ref.group}/${p.ref.version}/${p.ref.plural}/${p.namespace ?? ''}`;
+    const group = groups.get(id);
+    if (group) group.push(p);
+    else groups.set(id, [p]);
+  }
+  const existing = new Map<string, KubeObject | null>();
+  const listed = [...groups.values()].filter((g) => g.length >= LIST_FROM);
+  await mapLimit(listed, 4, async (group) => {
+    const { ref, namespace } = group[0]!;
+    let items: KubeObject[];
+    try {
+      items = await client.list(ref, namespace ? { namespace } : {});
+    } catch {
+      return; // e.g. allowed to apply but not to list: GET each object instead
+    }
+    const byName = new Map(items.map((o) => [o.metadata.name, o]));
+    for (const p of group) existing.set(p.key, byName.get(p.name) ?? null);
+  });
+  return existing;
+}
+
+async function applyOne(client: KubeClient, p: Prepared, opts: ApplyOptions, newNamespaces: Set<string>, existing: Map<string, KubeObject | null>): Promise<ApplyResult> {
   const base = { kind: p.ref.kind, apiVersion: apiVersionOf(p.ref), ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name };
   if (p.error) return { ...base, action: 'failed', error: p.error };
   if (p.namespace && newNamespaces.has(p.namespace)) {
     return { ...base, action: 'created', note: `namespace ${p.namespace} would be created; the policy was not checked by the server` };
   }
   try {
-    const current = await client.get(p.ref, p.name, p.namespace);
+    const known = existing.get(p.key);
+    const current = known === undefined ? await client.get(p.ref, p.name, p.namespace) : (known ?? undefined);
     const applied = await client.apply(p.obj, { force: opts.forceConflicts, ...(opts.dryRun ? { dryRun: 'server' as const } : {}) });
     if (!current) return { ...base, action: 'created' };
     const same = opts.dryRun
