@@ -13,6 +13,7 @@
 // Signatures: macOS executables get an ad-hoc signature (macho-codesign.mjs); the Windows one is
 // unsigned (node.exe's Authenticode signature is removed, as it cannot survive the injection).
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -99,6 +100,7 @@ export async function bundle(version) {
     external: ['bufferutil', 'utf-8-validate', 'encoding'],
     define: {
       __POLICYOCI_VERSION__: JSON.stringify(version),
+      __POLICYOCI_BUILD_ID__: JSON.stringify(BUILD_ID_PLACEHOLDER),
       // ESM-only dependencies read import.meta.url, which CommonJS has not; inside the executable
       // __filename is the executable itself.
       'import.meta.url': 'importMetaUrl',
@@ -106,7 +108,15 @@ export async function bundle(version) {
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
+  // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
+  // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
+  const code = await readFile(BUNDLE, 'utf8');
+  if (code.split(BUILD_ID_PLACEHOLDER).length !== 2) throw new Error('build id placeholder not found exactly once in the bundle');
+  const id = createHash('sha256').update(code).digest('hex');
+  await writeFile(BUNDLE, code.replace(BUILD_ID_PLACEHOLDER, id));
 }
+
+const BUILD_ID_PLACEHOLDER = 'policyoci-build-id-placeholder'.padEnd(64, '-');
 
 /**
  * Makes `out` from the Node binary `base` with `node --build-sea` (Node >= 25.5: writes the blob

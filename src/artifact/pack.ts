@@ -18,6 +18,8 @@ export interface PackOptions {
   annotations?: Record<string, string>;
   /** OCI 1.1 `subject`: the manifest these policies refer to (attach: the image they protect). */
   subject?: Descriptor;
+  /** Canonical YAML already written for some of the objects (PolicyDocument.canonical). */
+  canonical?: ReadonlyMap<KubeObject, string>;
 }
 
 export interface Blob {
@@ -98,7 +100,8 @@ function entryFor(object: KubeObject, file: string, layer: string): PolicyEntry 
 }
 
 export function packEngine(engine: Engine, objects: KubeObject[], options: PackOptions = {}): PackedManifest {
-  const items = sortPrepared(objects.map((object) => ({ object, yaml: Buffer.from(stringifyCanonical(object), 'utf8') })));
+  const known = options.canonical;
+  const items = sortPrepared(objects.map((object) => ({ object, yaml: Buffer.from(known?.get(object) ?? stringifyCanonical(object), 'utf8') })));
   const files = assignFileNames(items.map((i) => i.object));
   const layers: Blob[] = [];
   const policies: PolicyEntry[] = [];
@@ -148,7 +151,9 @@ function sortedRecord(rec: Record<string, string>): Record<string, string> {
 /** Groups documents by engine and packs them; several engines get an index (FORMAT.md rule 2). */
 export function packPolicies(docs: PolicyDocument[], engines: Engine[], options: PackOptions = {}): PackedArtifact {
   const byEngine = new Map<string, KubeObject[]>();
+  const canonical = new Map(options.canonical);
   for (const doc of docs) {
+    if (doc.canonical !== undefined) canonical.set(doc.object, doc.canonical);
     const list = byEngine.get(doc.engine);
     if (list) list.push(doc.object);
     else byEngine.set(doc.engine, [doc.object]); // not a copy per document: 10,000 policies
@@ -156,7 +161,7 @@ export function packPolicies(docs: PolicyDocument[], engines: Engine[], options:
   const manifests = [...byEngine.keys()].sort().map((name) => {
     const engine = engines.find((e) => e.name === name);
     if (!engine) throw new Error(`unknown engine ${name}`);
-    return packEngine(engine, byEngine.get(name)!, options);
+    return packEngine(engine, byEngine.get(name)!, { ...options, canonical });
   });
   if (manifests.length === 1) {
     const only = manifests[0]!;

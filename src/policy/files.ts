@@ -60,10 +60,20 @@ async function walk(dir: string, root: string, visited: Set<string>, out: FileLi
     return;
   }
   // Sorted by code unit, so every platform and locale reads the same order.
-  const names = entries.map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const name of names) {
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const name = entry.name;
     if (name.startsWith('.')) continue; // .git, .chainsaw-test, editor files
     const full = path.join(dir, name);
+    if (entry.isFile()) {
+      // The common case, without a system call: a plain file's real path is its directory's + name.
+      if (!POLICY_FILE.test(name)) continue;
+      const realFile = path.join(real, name);
+      if (visited.has(realFile)) continue;
+      visited.add(realFile);
+      add(full);
+      continue;
+    }
     let st = await lstat(full).catch(() => undefined);
     if (!st) continue;
     if (st.isSymbolicLink()) {

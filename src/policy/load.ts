@@ -1,6 +1,6 @@
 // Reads policies from files, directories and stdin. All-or-nothing: every problem in every file is
 // collected and reported in one error, so nothing is pushed when anything is wrong.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { PolicyOciError, isPolicyOciError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -9,7 +9,9 @@ import type { Problem } from './problem.ts';
 import type { KubeObject, PolicyDocument } from './types.ts';
 import { checkPolicy, classify, describeObject } from './validate.ts';
 import type { CheckOptions } from './validate.ts';
-import { parseDocuments } from './yaml.ts';
+import { parseDocuments, stringifyCanonical } from './yaml.ts';
+import { CheckedCache, cacheDir } from './checked-cache.ts';
+import type { CachedDocument } from './checked-cache.ts';
 import type { ParsedDoc } from './yaml.ts';
 
 export interface LoadOptions {
@@ -24,6 +26,8 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
   /** With `validate`: what an unknown field does (see CheckOptions). */
   unknownFields?: CheckOptions['unknownFields'];
+  /** false: neither read nor write the cache of checked files (checked-cache.ts). */
+  cache?: boolean;
 }
 
 /** Name shown for standard input in messages. */
@@ -39,26 +43,49 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
   const badFiles = new Set<string>();
   const docs: PolicyDocument[] = [];
 
+  const root = opts.cache === false ? undefined : cacheDir();
+  const cache = root === undefined ? undefined : new CheckedCache(root, JSON.stringify({ validate: opts.validate === true, unknownFields: opts.unknownFields ?? 'error' }));
+  const writes: Promise<void>[] = [];
+
   for (const file of list.files) {
     const name = file === STDIN ? STDIN_NAME : file;
     let parsed: ParsedDoc[];
+    let key: string | undefined;
     try {
-      parsed = parseDocuments(await readText(file, opts), name);
+      const bytes = await readBytes(file, opts);
+      if (cache && file !== STDIN) {
+        key = cache.key(bytes);
+        const hit = cache.get(key, name);
+        if (hit) {
+          for (const d of hit) docs.push(fromCache(d, name));
+          continue;
+        }
+      }
+      parsed = parseDocuments(decodeUtf8(bytes, name), name);
     } catch (err) {
       if (!isPolicyOciError(err)) throw err;
       problems.push(...(err.details.length ? err.details : [err.message]));
       badFiles.add(name);
       continue;
     }
+    const fileDocs: PolicyDocument[] = [];
+    let fileOk = true;
     for (const d of parsed) {
       const found = await loadOne(d, opts);
       if ('problems' in found) {
         problems.push(...found.problems);
         if (found.code === 'INVALID_POLICY') policyProblems += found.problems.length;
         badFiles.add(name);
-      } else docs.push(found.doc);
+        fileOk = false;
+      } else fileDocs.push(found.doc);
+    }
+    docs.push(...fileDocs);
+    if (cache && key && fileOk && fileDocs.length > 0) {
+      const entry = toCache(fileDocs);
+      if (entry) writes.push(cache.put(key, name, entry));
     }
   }
+  await Promise.all(writes);
   // Refusing only for schema or metadata problems is INVALID_POLICY; anything unreadable wins.
   if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
   if (problems.length) {
@@ -75,23 +102,48 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
   return docs;
 }
 
-async function readText(file: string, opts: LoadOptions): Promise<string> {
+async function readBytes(file: string, opts: LoadOptions): Promise<Uint8Array> {
   if (file === STDIN) {
     if (!opts.stdin) throw new PolicyOciError('USAGE', '"-" (standard input) is not available here');
-    return opts.stdin();
+    return Buffer.from(await opts.stdin(), 'utf8');
   }
-  let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    // Synchronously: nothing else runs while inputs load, and a thread-pool round trip per file
+    // was most of the time of a push whose files are all in the cache (hundreds of small files).
+    return readFileSync(file);
   } catch (err) {
     throw new PolicyOciError('INVALID_INPUT', `${file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function decodeUtf8(bytes: Uint8Array, file: string): string {
   try {
     // Kubernetes objects are UTF-8 JSON: refuse other encodings instead of mangling them.
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new PolicyOciError('INVALID_INPUT', `${file}: not UTF-8 text`);
   }
+}
+
+function fromCache(d: CachedDocument, file: string): PolicyDocument {
+  const doc: PolicyDocument = { object: d.object, source: { file, index: d.index, ...(d.line !== undefined ? { line: d.line } : {}) }, engine: d.engine, canonical: d.canonical };
+  if (d.warnings.length) doc.warnings = d.warnings;
+  return doc;
+}
+
+/**
+ * A file's documents as the cache stores them, or undefined when an object would not come back
+ * identical from JSON (e.g. a -0 from YAML): such a file is simply read every time.
+ */
+function toCache(docs: PolicyDocument[]): CachedDocument[] | undefined {
+  const out: CachedDocument[] = [];
+  for (const doc of docs) {
+    const canonical = stringifyCanonical(doc.object);
+    if (stringifyCanonical(JSON.parse(JSON.stringify(doc.object))) !== canonical) return undefined;
+    doc.canonical = canonical; // packing needs it now anyway
+    out.push({ object: doc.object, canonical, engine: doc.engine, index: doc.source.index, warnings: [...(doc.warnings ?? [])], ...(doc.source.line !== undefined ? { line: doc.source.line } : {}) });
+  }
+  return out;
 }
 
 type Loaded = { doc: PolicyDocument } | { problems: string[]; code: ErrorCode };

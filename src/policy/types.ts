@@ -29,4 +29,6 @@ export interface PolicyDocument {
   engine: string;
   /** Things worth telling the user that do not stop the policy (printed on stderr). */
   warnings?: string[];
+  /** stringifyCanonical(object), when already known (checked-cache.ts): packing reuses it. */
+  canonical?: string;
 }
