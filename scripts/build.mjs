@@ -107,6 +107,7 @@ export async function bundle(version) {
     },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
+    plugins: [lazyStringWidth],
   });
   // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
   // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
@@ -115,6 +116,17 @@ export async function bundle(version) {
   const id = createHash('sha256').update(code).digest('hex');
   await writeFile(BUNDLE, code.replace(BUILD_ID_PLACEHOLDER, id));
 }
+
+/** yargs' and cliui's `string-width` → scripts/shims/lazy-string-width.cjs (why: in that file). */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/](yargs|cliui)[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(ROOT, 'scripts', 'shims', 'lazy-string-width.cjs') };
+    });
+  },
+};
 
 const BUILD_ID_PLACEHOLDER = 'policyoci-build-id-placeholder'.padEnd(64, '-');
 

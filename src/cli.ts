@@ -70,9 +70,21 @@ export async function run(argv: string[]): Promise<number> {
         throw err ?? new PolicyOciError('USAGE', msg);
       });
     for (const c of commands) parser = parser.command(c as never);
+    skipHelpCaching(parser);
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err, debug);
   }
+}
+
+/**
+ * yargs lays out a command's whole help text every time the command runs, to keep it for a later
+ * failure (40–90 ms of CPU per run, mostly string-width). Our .fail() never prints help, so that
+ * text is never used: skip making it. Internal API: if yargs changes it, this does nothing.
+ */
+function skipHelpCaching(parser: unknown): void {
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }

@@ -26,6 +26,8 @@ export interface FoundPolicy {
   engine: string;
   source: Source;
   layer: string;
+  /** stringifyCanonical(object), when the layer held exactly that (see ParsedDoc.canonical). */
+  canonical?: string;
 }
 
 export interface ReadManifest {
@@ -188,7 +190,7 @@ export async function readArtifact(target: Target, reference: string, options: R
           problems.push(`${file.name}: document ${doc.index} is a ${what}, not a policy of a known engine`);
           continue;
         }
-        policies.push({ object: obj as KubeObject, engine: found.engine.name, source: { file: file.name, index: doc.index, line: doc.line }, layer: layer.digest });
+        policies.push({ object: obj as KubeObject, engine: found.engine.name, source: { file: file.name, index: doc.index, line: doc.line }, layer: layer.digest, ...(doc.canonical !== undefined ? { canonical: doc.canonical } : {}) });
       }
     }
   }

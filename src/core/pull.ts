@@ -33,7 +33,7 @@ export interface PullSummary {
 
 /** Sorts like the packer does, so file names come out the same as the layer titles we push. */
 export function sortPolicies(policies: FoundPolicy[]): Array<FoundPolicy & { yaml: string }> {
-  const withYaml = policies.map((p) => ({ ...p, yaml: stringifyCanonical(p.object) }));
+  const withYaml = policies.map((p) => ({ ...p, yaml: p.canonical ?? stringifyCanonical(p.object) }));
   const key = (p: FoundPolicy) => [p.object.kind, p.object.metadata.namespace ?? '', p.object.metadata.name, p.object.apiVersion];
   return withYaml.sort((a, b) => {
     const ka = key(a);

@@ -19,6 +19,8 @@ export interface ParsedDoc {
   warnings: string[];
   /** The line of the value at `path` inside this document, when it can be found. */
   locate: (path: (string | number)[]) => number | undefined;
+  /** The text itself when it is already stringifyCanonical(value) (our own layers). */
+  canonical?: string;
 }
 
 /** Aliases are legal YAML but a policy rarely needs many: a small bound stops "billion laughs". */
@@ -41,7 +43,7 @@ export function parseDocuments(text: string, file: string): ParsedDoc[] {
   if (!isJson(src, file)) {
     // Our own canonical YAML (every layer we write) is read without the general parser.
     const value = readCanonical(src);
-    if (value !== undefined) return [{ value, file, index: 0, line: 1, warnings: [], locate: lazyLocator(src, file) }];
+    if (value !== undefined) return [{ value, file, index: 0, line: 1, warnings: [], locate: lazyLocator(src, file), canonical: src }];
   }
   const raw = isJson(src, file) ? [parseJson(src, file)] : parseYaml(src, file);
   if (raw.length === 0) {
