@@ -6,13 +6,12 @@
 //   tool (its code, engine schemas and libraries: BUILD_ID) and the load options; a hit is exactly
 //   what reading and checking the file again would give, so there is nothing to invalidate;
 // - only files without any problem are remembered: a bad file is read, and reported, every time;
-// - entries are written whole (temp file, then rename) and a damaged or unreadable entry is a miss.
+// - a damaged, torn or unreadable entry is a miss (the file is read and the entry written again).
 // Where: $POLICYOCI_CACHE_DIR, else $XDG_CACHE_HOME/kubectl-policyoci, else ~/.cache/kubectl-policyoci
 // (like kubectl's ~/.kube/cache, and the same root as scripts/tools' Go tools); POLICYOCI_CACHE_DIR=off
 // turns it off. Safe to delete at any time. Entries are never pruned: one small JSON per file.
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BUILD_ID } from '../version.ts';
@@ -80,20 +79,23 @@ export class CheckedCache {
     }
   }
 
-  /** Best effort: a cache that cannot be written only costs time. */
-  async put(key: string, file: string, docs: CachedDocument[]): Promise<void> {
+  /**
+   * Best effort: a cache that cannot be written only costs time. Synchronous like the reads:
+   * promise-based writes interleaved with the parsing made a cold push of 10,000 files slower
+   * than writing each entry at once (three system calls, ~0.3 ms on the test VM).
+   */
+  put(key: string, file: string, docs: CachedDocument[]): void {
     const stored = docs.map((d) => ({ ...d, warnings: d.warnings.map((w) => w.split(file).join(FILE_MARK)) }));
-    const target = this.path(key);
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       if (!this.created) {
-        await mkdir(join(this.dir), { recursive: true, mode: 0o700 });
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         this.created = true;
       }
-      await writeFile(temp, JSON.stringify(stored), { mode: 0o600 });
-      await rename(temp, target);
+      // Written in place, without a temp file and rename: a reader that sees a torn entry finds
+      // invalid JSON, which is a miss, and two writers of one key write the same bytes.
+      writeFileSync(this.path(key), JSON.stringify(stored), { mode: 0o600 });
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
+      // e.g. a read-only or full disk: the push goes on without remembering
     }
   }
 

@@ -45,7 +45,6 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
 
   const root = opts.cache === false ? undefined : cacheDir();
   const cache = root === undefined ? undefined : new CheckedCache(root, JSON.stringify({ validate: opts.validate === true, unknownFields: opts.unknownFields ?? 'error' }));
-  const writes: Promise<void>[] = [];
 
   for (const file of list.files) {
     const name = file === STDIN ? STDIN_NAME : file;
@@ -82,10 +81,9 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
     docs.push(...fileDocs);
     if (cache && key && fileOk && fileDocs.length > 0) {
       const entry = toCache(fileDocs);
-      if (entry) writes.push(cache.put(key, name, entry));
+      if (entry) cache.put(key, name, entry);
     }
   }
-  await Promise.all(writes);
   // Refusing only for schema or metadata problems is INVALID_POLICY; anything unreadable wins.
   if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
   if (problems.length) {
@@ -131,6 +129,27 @@ function fromCache(d: CachedDocument, file: string): PolicyDocument {
   return doc;
 }
 
+/** True when JSON.parse(JSON.stringify(v)) is exactly v: plain data, no -0, NaN or undefined. */
+function survivesJson(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (Array.isArray(v)) return v.every((x, i) => i in v && survivesJson(x));
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key of Object.keys(v)) if (!survivesJson((v as Record<string, unknown>)[key])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * A file's documents as the cache stores them, or undefined when an object would not come back
  * identical from JSON (e.g. a -0 from YAML): such a file is simply read every time.
@@ -138,8 +157,8 @@ function fromCache(d: CachedDocument, file: string): PolicyDocument {
 function toCache(docs: PolicyDocument[]): CachedDocument[] | undefined {
   const out: CachedDocument[] = [];
   for (const doc of docs) {
+    if (!survivesJson(doc.object)) return undefined;
     const canonical = stringifyCanonical(doc.object);
-    if (stringifyCanonical(JSON.parse(JSON.stringify(doc.object))) !== canonical) return undefined;
     doc.canonical = canonical; // packing needs it now anyway
     out.push({ object: doc.object, canonical, engine: doc.engine, index: doc.source.index, warnings: [...(doc.warnings ?? [])], ...(doc.source.line !== undefined ? { line: doc.source.line } : {}) });
   }
