@@ -68,11 +68,12 @@ function context(indent: string, implicitKey: boolean): StringifyContext {
  * JSON.stringify leaves them raw, and so does the library's double-quoted style built on it.
  */
 const YAML11_UNSAFE = /[\u0080-\u009f\u2028\u2029\ufffe\uffff]/;
+const YAML11_UNSAFE_ALL = new RegExp(YAML11_UNSAFE.source, 'g');
 const YAML11_ESCAPES: Record<string, string> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P', '\ufffe': '\\uFFFE', '\uffff': '\\uFFFF' };
 
 /** A double-quoted scalar on one line with every YAML 1.1-unsafe character escaped. */
-export function yaml11Quoted(value: string): string {
-  return JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\ufffe\uffff]/g, (ch) => YAML11_ESCAPES[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+function yaml11Quoted(value: string): string {
+  return JSON.stringify(value).replace(YAML11_UNSAFE_ALL, (ch) => YAML11_ESCAPES[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** True when the library would write a string raw that a YAML 1.1 reader reads differently. */
@@ -81,7 +82,7 @@ export function hasYaml11Unsafe(value: string): boolean {
 }
 
 function string(value: string, indent: string, implicitKey: boolean): string {
-  if (YAML11_UNSAFE.test(value)) return yaml11Quoted(value);
+  if (hasYaml11Unsafe(value)) return yaml11Quoted(value);
   const cacheable = value.length < 256 && !value.includes('\n');
   const id = cacheable ? `${implicitKey ? 'k' : 'v'}${indent.length}:${value}` : '';
   if (cacheable) {

@@ -9,7 +9,8 @@ import type { Problem } from './problem.ts';
 import type { KubeObject, PolicyDocument } from './types.ts';
 import { checkPolicy, classify, describeObject } from './validate.ts';
 import type { CheckOptions } from './validate.ts';
-import { parseDocuments, stringifyCanonical } from './yaml.ts';
+import { fastCanonical } from './canonical.ts';
+import { parseDocuments } from './yaml.ts';
 import { CheckedCache, cacheDir } from './checked-cache.ts';
 import type { CachedDocument } from './checked-cache.ts';
 import type { ParsedDoc } from './yaml.ts';
@@ -26,8 +27,6 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
   /** With `validate`: what an unknown field does (see CheckOptions). */
   unknownFields?: CheckOptions['unknownFields'];
-  /** false: neither read nor write the cache of checked files (checked-cache.ts). */
-  cache?: boolean;
 }
 
 /** Name shown for standard input in messages. */
@@ -43,7 +42,7 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
   const badFiles = new Set<string>();
   const docs: PolicyDocument[] = [];
 
-  const root = opts.cache === false ? undefined : cacheDir();
+  const root = cacheDir();
   const cache = root === undefined ? undefined : new CheckedCache(root, JSON.stringify({ validate: opts.validate === true, unknownFields: opts.unknownFields ?? 'error' }));
 
   for (const file of list.files) {
@@ -129,36 +128,16 @@ function fromCache(d: CachedDocument, file: string): PolicyDocument {
   return doc;
 }
 
-/** True when JSON.parse(JSON.stringify(v)) is exactly v: plain data, no -0, NaN or undefined. */
-function survivesJson(v: unknown): boolean {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v) && !Object.is(v, -0);
-    case 'object': {
-      if (v === null) return true;
-      if (Array.isArray(v)) return v.every((x, i) => i in v && survivesJson(x));
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key of Object.keys(v)) if (!survivesJson((v as Record<string, unknown>)[key])) return false;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
 /**
- * A file's documents as the cache stores them, or undefined when an object would not come back
- * identical from JSON (e.g. a -0 from YAML): such a file is simply read every time.
+ * A file's documents as the cache stores them, or undefined when an object is not plain JSON data
+ * (e.g. a -0 from YAML), which would not come back identical from the entry: the fast canonical
+ * writer refuses exactly those (canonical.ts), and such a file is simply read every time.
  */
 function toCache(docs: PolicyDocument[]): CachedDocument[] | undefined {
   const out: CachedDocument[] = [];
   for (const doc of docs) {
-    if (!survivesJson(doc.object)) return undefined;
-    const canonical = stringifyCanonical(doc.object);
+    const canonical = fastCanonical(doc.object); // = stringifyCanonical(object) when defined
+    if (canonical === undefined) return undefined;
     doc.canonical = canonical; // packing needs it now anyway
     out.push({ object: doc.object, canonical, engine: doc.engine, index: doc.source.index, warnings: [...(doc.warnings ?? [])], ...(doc.source.line !== undefined ? { line: doc.source.line } : {}) });
   }

@@ -40,12 +40,13 @@ interface RawDoc {
 /** Parses every document of a file; throws one INVALID_INPUT error listing each problem. */
 export function parseDocuments(text: string, file: string): ParsedDoc[] {
   const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  if (!isJson(src, file)) {
+  const json = isJson(src, file);
+  if (!json) {
     // Our own canonical YAML (every layer we write) is read without the general parser.
     const value = readCanonical(src);
     if (value !== undefined) return [{ value, file, index: 0, line: 1, warnings: [], locate: lazyLocator(src, file), canonical: src }];
   }
-  const raw = isJson(src, file) ? [parseJson(src, file)] : parseYaml(src, file);
+  const raw = json ? [parseJson(src, file)] : parseYaml(src, file);
   if (raw.length === 0) {
     throw new PolicyOciError('INVALID_INPUT', `${file}: holds no document (it is empty, or only comments and "---" separators)`);
   }
