@@ -18,8 +18,6 @@ export interface PackOptions {
   annotations?: Record<string, string>;
   /** OCI 1.1 `subject`: the manifest these policies refer to (attach: the image they protect). */
   subject?: Descriptor;
-  /** Canonical YAML already written for some of the objects (PolicyDocument.canonical). */
-  canonical?: ReadonlyMap<KubeObject, string>;
 }
 
 export interface Blob {
@@ -99,8 +97,8 @@ function entryFor(object: KubeObject, file: string, layer: string): PolicyEntry 
   return entry;
 }
 
-export function packEngine(engine: Engine, objects: KubeObject[], options: PackOptions = {}): PackedManifest {
-  const known = options.canonical;
+/** `known`: canonical YAML already written for some of the objects (PolicyDocument.canonical). */
+export function packEngine(engine: Engine, objects: KubeObject[], options: PackOptions = {}, known?: ReadonlyMap<KubeObject, string>): PackedManifest {
   const items = sortPrepared(objects.map((object) => ({ object, yaml: Buffer.from(known?.get(object) ?? stringifyCanonical(object), 'utf8') })));
   const files = assignFileNames(items.map((i) => i.object));
   const layers: Blob[] = [];
@@ -150,18 +148,13 @@ function sortedRecord(rec: Record<string, string>): Record<string, string> {
 
 /** Groups documents by engine and packs them; several engines get an index (FORMAT.md rule 2). */
 export function packPolicies(docs: PolicyDocument[], engines: Engine[], options: PackOptions = {}): PackedArtifact {
-  const byEngine = new Map<string, KubeObject[]>();
-  const canonical = new Map(options.canonical);
-  for (const doc of docs) {
-    if (doc.canonical !== undefined) canonical.set(doc.object, doc.canonical);
-    const list = byEngine.get(doc.engine);
-    if (list) list.push(doc.object);
-    else byEngine.set(doc.engine, [doc.object]); // not a copy per document: 10,000 policies
-  }
+  const byEngine = Map.groupBy(docs, (doc) => doc.engine);
+  const canonical = new Map<KubeObject, string>();
+  for (const doc of docs) if (doc.canonical !== undefined) canonical.set(doc.object, doc.canonical);
   const manifests = [...byEngine.keys()].sort().map((name) => {
     const engine = engines.find((e) => e.name === name);
     if (!engine) throw new Error(`unknown engine ${name}`);
-    return packEngine(engine, byEngine.get(name)!, { ...options, canonical });
+    return packEngine(engine, byEngine.get(name)!.map((doc) => doc.object), options, canonical);
   });
   if (manifests.length === 1) {
     const only = manifests[0]!;

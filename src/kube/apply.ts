@@ -52,13 +52,7 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
   const existing = await readExisting(client, prepared);
 
   // Tiers of applyOrder go one after the other; objects within a tier in parallel.
-  const tiers = new Map<number, Prepared[]>();
-  for (const p of prepared) {
-    const tier = tiers.get(p.kindDef.applyOrder);
-    if (tier) tier.push(p);
-    else tiers.set(p.kindDef.applyOrder, [p]);
-  }
-  for (const tier of tiers.values()) {
+  for (const tier of Map.groupBy(prepared, (p) => p.kindDef.applyOrder).values()) {
     results.push(...(await mapLimit(tier, opts.concurrency ?? 8, (p) => applyOne(client, p, opts, newNamespaces, existing))));
   }
   if (opts.prune) {
@@ -103,14 +97,10 @@ const LIST_FROM = 4;
  * or a LIST the user may not make) are read one by one.
  */
 async function readExisting(client: KubeClient, prepared: Prepared[]): Promise<Map<string, KubeObject | null>> {
-  const groups = new Map<string, Prepared[]>();
-  for (const p of prepared) {
-    if (p.error) continue;
-    const id = `${p.ref.group}/${p.ref.version}/${p.ref.plural}/${p.namespace ?? ''}`;
-    const group = groups.get(id);
-    if (group) group.push(p);
-    else groups.set(id, [p]);
-  }
+  const groups = Map.groupBy(
+    prepared.filter((p) => !p.error),
+    (p) => `${p.ref.group}/${p.ref.version}/${p.ref.plural}/${p.namespace ?? ''}`,
+  );
   const existing = new Map<string, KubeObject | null>();
   const listed = [...groups.values()].filter((g) => g.length >= LIST_FROM);
   await mapLimit(listed, 4, async (group) => {
