@@ -5,9 +5,8 @@ import type { KubeObject } from '../policy/types.ts';
 import { stripClusterFields } from '../policy/strip.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { apiVersionOf } from './client.ts';
 import type { KubeClient } from './client.ts';
-import { checkServed, compareApplyOrder, isRefusal, preparePolicies } from './prepare.ts';
+import { checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import { prunePolicies } from './prune.ts';
 import { errorFields } from './result.ts';
@@ -36,14 +35,7 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
     label: opts.label,
     ownedBy: opts.prune?.repository,
   });
-  const results: ApplyResult[] = all.filter(isRefusal).map((r) => ({
-    kind: r.kind,
-    apiVersion: r.apiVersion,
-    ...(r.namespace ? { namespace: r.namespace } : {}),
-    name: r.name,
-    action: 'failed',
-    error: r.error,
-  }));
+  const results: ApplyResult[] = all.filter(isRefusal).map((r) => ({ ...fieldsOf(r), action: 'failed', error: r.error }));
   const prepared = all.filter((p): p is Prepared => !isRefusal(p)).sort(compareApplyOrder);
   const discovered = await client.discoverPolicyKinds();
   checkServed(prepared, discovered);
@@ -118,7 +110,7 @@ async function readExisting(client: KubeClient, prepared: Prepared[]): Promise<M
 }
 
 async function applyOne(client: KubeClient, p: Prepared, opts: ApplyOptions, newNamespaces: Set<string>, existing: Map<string, KubeObject | null>): Promise<ApplyResult> {
-  const base = { kind: p.ref.kind, apiVersion: apiVersionOf(p.ref), ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name };
+  const base = fieldsOf(p);
   if (p.error) return { ...base, action: 'failed', error: p.error };
   if (p.namespace && newNamespaces.has(p.namespace)) {
     return { ...base, action: 'created', note: `namespace ${p.namespace} would be created; the policy was not checked by the server` };

@@ -7,10 +7,10 @@ import { stringifyCanonical } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { apiVersionOf } from './client.ts';
 import type { KubeClient } from './client.ts';
-import { checkServed, compareApplyOrder, isRefusal, preparePolicies } from './prepare.ts';
+import { checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
 import { pruneCandidates } from './prune.ts';
-import { errorFields } from './result.ts';
+import { errorFields, objectFields } from './result.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
 export interface DiffOptions {
@@ -40,10 +40,7 @@ export interface DiffResult {
 export async function diffPolicies(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions = {}): Promise<DiffResult[]> {
   const all = preparePolicies(objects, { namespace: opts.namespace, defaultNamespace: client.namespace, label: opts.label, ownedBy: opts.prune?.repository });
   const out: DiffResult[] = all.filter(isRefusal).map((r) => ({
-    kind: r.kind,
-    apiVersion: r.apiVersion,
-    ...(r.namespace ? { namespace: r.namespace } : {}),
-    name: r.name,
+    ...fieldsOf(r),
     change: 'error',
     changed: false,
     diff: '',
@@ -66,14 +63,14 @@ export async function diffPolicies(client: KubeClient, objects: readonly KubeObj
       const { engine } = discovered.find((d) => d.kind.group === ref.group && d.kind.kind === ref.kind)!;
       const live = stringifyCanonical(stripClusterFields(obj, engine));
       const diff = unifiedDiff(live, '', headers(ref.kind, ns, obj.metadata.name));
-      out.push({ kind: ref.kind, apiVersion: apiVersionOf(ref), ...(ns ? { namespace: ns } : {}), name: obj.metadata.name, change: 'prune', changed: true, diff });
+      out.push({ ...objectFields(ref.kind, apiVersionOf(ref), ns, obj.metadata.name), change: 'prune', changed: true, diff });
     }
   }
   return out;
 }
 
 async function diffOne(client: KubeClient, p: Prepared, opts: DiffOptions, missingNamespaces: Set<string>): Promise<DiffResult> {
-  const base = { kind: p.ref.kind, apiVersion: apiVersionOf(p.ref), ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name };
+  const base = fieldsOf(p);
   if (p.error) return { ...base, change: 'error', changed: false, diff: '', error: p.error };
   const labels = headers(p.ref.kind, p.namespace, p.name);
   if (p.namespace && missingNamespaces.has(p.namespace)) {

@@ -7,7 +7,10 @@ import { stripClusterFields } from '../policy/strip.ts';
 import type { KubeObject } from '../policy/types.ts';
 import { kindLabel } from './discovery.ts';
 import type { DiscoveredKind, KindRef } from './discovery.ts';
+import { apiVersionOf } from './client.ts';
 import { markOwned } from './ownership.ts';
+import { objectFields } from './result.ts';
+import type { ObjectFields } from './result.ts';
 
 export interface PrepareOptions {
   /** -n: every namespaced policy goes there, whatever its metadata says. */
@@ -72,6 +75,11 @@ export interface Refusal {
 
 export function isRefusal(p: Prepared | Refusal): p is Refusal {
   return 'refused' in p;
+}
+
+/** The result fields (kind, apiVersion, namespace, name) of a prepared or refused input. */
+export function fieldsOf(p: Prepared | Refusal): ObjectFields {
+  return isRefusal(p) ? objectFields(p.kind, p.apiVersion, p.namespace, p.name) : objectFields(p.ref.kind, apiVersionOf(p.ref), p.namespace, p.name);
 }
 
 function refusal(apiVersion: string, kind: string, status: string): string {

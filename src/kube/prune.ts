@@ -7,7 +7,7 @@ import type { KubeClient } from './client.ts';
 import type { DiscoveredKind, KindRef } from './discovery.ts';
 import { isOwnedBy, MANAGED_SELECTOR } from './ownership.ts';
 import { identity } from './prepare.ts';
-import { errorFields } from './result.ts';
+import { errorFields, objectFields } from './result.ts';
 import type { ApplyResult } from './result.ts';
 
 export interface PruneOptions {
@@ -60,7 +60,7 @@ export async function prunePolicies(client: KubeClient, discovered: DiscoveredKi
   const out: ApplyResult[] = [...failures];
   for (const { ref, obj } of candidates) {
     const ns = ref.namespaced ? obj.metadata.namespace : undefined;
-    const base = { kind: ref.kind, apiVersion: apiVersionOf(ref), ...(ns ? { namespace: ns } : {}), name: obj.metadata.name };
+    const base = objectFields(ref.kind, apiVersionOf(ref), ns, obj.metadata.name);
     try {
       await client.delete(ref, obj.metadata.name, ns, opts.dryRun ? { dryRun: 'server' } : {});
       out.push({ ...base, action: 'pruned' });

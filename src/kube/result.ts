@@ -2,6 +2,19 @@
 import { isPolicyOciError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 
+/** The fields every per-object result begins with. */
+export interface ObjectFields {
+  kind: string;
+  apiVersion: string;
+  namespace?: string;
+  name: string;
+}
+
+/** ObjectFields, the namespace only when there is one (cluster-scoped kinds have none). */
+export function objectFields(kind: string, apiVersion: string, namespace: string | undefined, name: string): ObjectFields {
+  return { kind, apiVersion, ...(namespace ? { namespace } : {}), name };
+}
+
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned';
 
 export interface ApplyResult {
