@@ -91,7 +91,7 @@ export async function readArtifacts(target: Target, digests: string[], options: 
     for (const p of read.policies) {
       if (options.engines?.length && !options.engines.includes(p.engine)) continue;
       const id = `${p.object.apiVersion.split('/')[0]}/${p.object.kind}/${p.object.metadata.namespace ?? ''}/${p.object.metadata.name}`;
-      const yaml = stringifyCanonical(p.object);
+      const yaml = p.canonical ?? stringifyCanonical(p.object);
       const before = byId.get(id);
       if (before && before.yaml !== yaml && before.from !== digest) warnings.push(`${p.object.kind} ${p.object.metadata.namespace ? `${p.object.metadata.namespace}/` : ''}${p.object.metadata.name}: taken from ${digest} (newer) over ${before.from}`);
       byId.set(id, { policy: p, yaml, from: digest });
@@ -106,7 +106,7 @@ export interface PullAttachedSummary {
   artifacts: string[];
   verified: boolean;
   directory: string;
-  files: Array<{ file: string; apiVersion: string; kind: string; namespace?: string; name: string; engine: string }>;
+  files: import('./pull.ts').PulledFile[];
   warnings: string[];
 }
 
@@ -117,25 +117,15 @@ export async function pullSelected(
   selected: { digests: string[]; subject: string; verified: boolean },
   options: ReadAttachedOptions & { dir: string; force?: boolean },
 ): Promise<PullAttachedSummary> {
-  const [{ sortPolicies }, { assignFileNames }, { writeFilesAtomically }] = await Promise.all([import('./pull.ts'), import('../policy/naming.ts'), import('../util/files.ts')]);
+  const { writePolicies } = await import('./pull.ts');
   const read = await readArtifacts(target, selected.digests, options);
-  const unique = [...new Map(sortPolicies(read.policies).map((p) => [p.yaml, p])).values()];
-  const names = assignFileNames(unique.map((p) => p.object));
-  await writeFilesAtomically(options.dir, unique.map((p, i) => ({ name: names[i]!, content: p.yaml })), { force: options.force ?? false });
   return {
     reference: display,
     digest: selected.subject,
     artifacts: selected.digests,
     verified: selected.verified,
     directory: options.dir,
-    files: unique.map((p, i) => ({
-      file: names[i]!,
-      apiVersion: p.object.apiVersion,
-      kind: p.object.kind,
-      ...(p.object.metadata.namespace ? { namespace: p.object.metadata.namespace } : {}),
-      name: p.object.metadata.name,
-      engine: p.engine,
-    })),
+    files: await writePolicies(options.dir, read.policies, options.force ?? false),
     warnings: read.warnings,
   };
 }

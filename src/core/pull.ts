@@ -49,19 +49,26 @@ export async function pullToDirectory(target: Target, display: string, reference
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
   const selected = read.policies.filter((p) => !options.engines?.length || options.engines.includes(p.engine));
-  // The same object listed twice (identical bytes) is written once.
-  const unique = [...new Map(sortPolicies(selected).map((p) => [p.yaml, p])).values()];
-  const names = assignFileNames(unique.map((p) => p.object));
-  await writeFilesAtomically(options.dir, unique.map((p, i) => ({ name: names[i]!, content: p.yaml })), { force: options.force ?? false });
   return {
     reference: display,
     digest: read.root.digest,
     directory: options.dir,
-    files: unique.map((p, i) => {
-      const f: PulledFile = { file: names[i]!, apiVersion: p.object.apiVersion, kind: p.object.kind, name: p.object.metadata.name, engine: p.engine };
-      if (p.object.metadata.namespace) f.namespace = p.object.metadata.namespace;
-      return f;
-    }),
+    files: await writePolicies(options.dir, selected, options.force ?? false),
     warnings: read.warnings,
   };
+}
+
+/**
+ * Writes each policy to its own canonical YAML file in `dir`, all at once (write-aside, then
+ * rename); the same object listed twice (identical bytes) is written once.
+ */
+export async function writePolicies(dir: string, policies: FoundPolicy[], force: boolean): Promise<PulledFile[]> {
+  const unique = [...new Map(sortPolicies(policies).map((p) => [p.yaml, p])).values()];
+  const names = assignFileNames(unique.map((p) => p.object));
+  await writeFilesAtomically(dir, unique.map((p, i) => ({ name: names[i]!, content: p.yaml })), { force });
+  return unique.map((p, i) => {
+    const f: PulledFile = { file: names[i]!, apiVersion: p.object.apiVersion, kind: p.object.kind, name: p.object.metadata.name, engine: p.engine };
+    if (p.object.metadata.namespace) f.namespace = p.object.metadata.namespace;
+    return f;
+  });
 }
