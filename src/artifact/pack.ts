@@ -10,6 +10,7 @@ import { TOOL_NAME, VERSION } from '../version.ts';
 import { describe } from './digest.ts';
 import { ANNOTATION_ENGINE, ANNOTATION_TITLE, OCI_INDEX, OCI_MANIFEST } from './mediatypes.ts';
 import { createTarGz } from './tarball.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface PackOptions {
   /** One tar+gzip layer per engine instead of one layer per policy. */
@@ -60,25 +61,18 @@ interface Prepared {
   yaml: Buffer;
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function sortKey(p: Prepared): string[] {
-  const m = p.object.metadata;
-  return [p.object.kind, m.namespace ?? '', m.name, p.object.apiVersion];
+/** The order of policies in an artifact (and of the files pull writes): kind, namespace, name, apiVersion. */
+export function compareIdentity(a: KubeObject, b: KubeObject): number {
+  return (
+    compareCodeUnits(a.kind, b.kind) ||
+    compareCodeUnits(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    compareCodeUnits(a.metadata.name, b.metadata.name) ||
+    compareCodeUnits(a.apiVersion, b.apiVersion)
+  );
 }
 
 function sortPrepared(items: Prepared[]): Prepared[] {
-  return [...items].sort((a, b) => {
-    const ka = sortKey(a);
-    const kb = sortKey(b);
-    for (let i = 0; i < ka.length; i++) {
-      const c = compareStrings(ka[i]!, kb[i]!);
-      if (c !== 0) return c;
-    }
-    return Buffer.compare(a.yaml, b.yaml);
-  });
+  return [...items].sort((a, b) => compareIdentity(a.object, b.object) || Buffer.compare(a.yaml, b.yaml));
 }
 
 function layerAnnotations(engine: Engine, object: KubeObject, file: string): Record<string, string> {
@@ -143,7 +137,7 @@ function uniqueBlobs(blobs: Blob[]): Blob[] {
 }
 
 function sortedRecord(rec: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => compareStrings(a, b)));
+  return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => compareCodeUnits(a, b)));
 }
 
 /** Groups documents by engine and packs them; several engines get an index (FORMAT.md rule 2). */

@@ -4,6 +4,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax } from 'tar';
 import { PolicyOciError } from '../errors.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface TarFile {
   path: string;
@@ -26,7 +27,7 @@ function headerBlock(file: TarFile): Buffer[] {
 /** Files sorted by path, fixed mtime/owner/mode, gzip without a timestamp: same input, same bytes. */
 export function createTarGz(files: TarFile[]): Buffer {
   const parts: Buffer[] = [];
-  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+  for (const file of [...files].sort((a, b) => compareCodeUnits(a.path, b.path))) {
     parts.push(...headerBlock(file), file.content);
     const pad = (BLOCK - (file.content.length % BLOCK)) % BLOCK;
     if (pad) parts.push(Buffer.alloc(pad));

@@ -1,10 +1,12 @@
 // pull: read and check the whole artifact in memory first, then write all files at once.
 import type { ReadLimits } from '../artifact/limits.ts';
+import { compareIdentity } from '../artifact/pack.ts';
 import { readArtifact, type FoundPolicy } from '../artifact/unpack.ts';
 import type { Target } from '../content/types.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { writeFilesAtomically } from '../util/files.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface PullOptions {
   dir: string;
@@ -34,13 +36,7 @@ export interface PullSummary {
 /** Sorts like the packer does, so file names come out the same as the layer titles we push. */
 export function sortPolicies(policies: FoundPolicy[]): Array<FoundPolicy & { yaml: string }> {
   const withYaml = policies.map((p) => ({ ...p, yaml: p.canonical ?? stringifyCanonical(p.object) }));
-  const key = (p: FoundPolicy) => [p.object.kind, p.object.metadata.namespace ?? '', p.object.metadata.name, p.object.apiVersion];
-  return withYaml.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
-    return a.yaml < b.yaml ? -1 : a.yaml > b.yaml ? 1 : 0;
-  });
+  return withYaml.sort((a, b) => compareIdentity(a.object, b.object) || compareCodeUnits(a.yaml, b.yaml));
 }
 
 export async function pullToDirectory(target: Target, display: string, reference: string, options: PullOptions): Promise<PullSummary> {

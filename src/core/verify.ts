@@ -7,6 +7,7 @@ import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { checkSignatures, type CheckedSignature } from '../signing/cosign.ts';
 import { loadPublicKey } from '../signing/keys.ts';
 import { atDigest } from '../referrers/tagschema.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface VerifySummary {
   reference: string;
@@ -66,7 +67,7 @@ export async function selectArtifacts(target: Target, display: string, reference
   const attached = await referrers.list(subject, policyArtifactTypes());
   if (attached.length === 0) throw new PolicyOciError('NOT_FOUND', `no policy artifact is attached to ${atDigest(display, subject.digest)}`);
   const created = (d: (typeof attached)[number]) => d.annotations?.['org.opencontainers.image.created'] ?? '';
-  const ordered = [...attached].sort((a, b) => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : a.digest < b.digest ? -1 : 1));
+  const ordered = [...attached].sort((a, b) => compareCodeUnits(created(a), created(b)) || compareCodeUnits(a.digest, b.digest));
   if (!key) return { digests: ordered.map((d) => d.digest), subject: subject.digest, verified: false };
   const digests: string[] = [];
   for (const d of ordered) {

@@ -10,6 +10,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
 import type { DiscoveredKind } from './discovery.ts';
 import { stripOwnership } from './ownership.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface ReadLiveOptions {
   /** Engine names; default every engine. */
@@ -59,13 +60,13 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
       throw err;
     }
   });
-  const rows = lists.flat().sort((a, b) => a.d.kind.applyOrder - b.d.kind.applyOrder || cmp(sortKey(a), sortKey(b)));
+  const rows = lists.flat().sort((a, b) => a.d.kind.applyOrder - b.d.kind.applyOrder || compareCodeUnits(sortKey(a), sortKey(b)));
   const counts: LiveExport['counts'] = { total: rows.length, byKind: {}, byEngine: {} };
   for (const { d } of rows) {
     counts.byKind[d.label] = (counts.byKind[d.label] ?? 0) + 1;
     counts.byEngine[d.engine.name] = (counts.byEngine[d.engine.name] ?? 0) + 1;
   }
-  skipped.sort((a, b) => cmp(a.kind, b.kind));
+  skipped.sort((a, b) => compareCodeUnits(a.kind, b.kind));
   return { objects: rows.map((r) => r.obj), skipped, counts };
 }
 
@@ -97,8 +98,4 @@ export function selectKinds(discovered: DiscoveredKind[], names: string[] | unde
 
 function sortKey(r: { d: DiscoveredKind; obj: KubeObject }): string {
   return [r.d.kind.kind, r.d.kind.group, r.obj.metadata.namespace ?? '', r.obj.metadata.name].join('\u0000');
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -11,6 +11,7 @@ import { apiVersionOf } from './client.ts';
 import { markOwned } from './ownership.ts';
 import { objectFields } from './result.ts';
 import type { ObjectFields } from './result.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export interface PrepareOptions {
   /** -n: every namespaced policy goes there, whatever its metadata says. */
@@ -96,15 +97,11 @@ export function identity(ref: { group: string; kind: string }, namespace: string
 export function compareApplyOrder(a: Prepared, b: Prepared): number {
   return (
     a.kindDef.applyOrder - b.kindDef.applyOrder ||
-    cmp(a.ref.kind, b.ref.kind) ||
-    cmp(a.ref.group, b.ref.group) ||
-    cmp(a.namespace ?? '', b.namespace ?? '') ||
-    cmp(a.name, b.name)
+    compareCodeUnits(a.ref.kind, b.ref.kind) ||
+    compareCodeUnits(a.ref.group, b.ref.group) ||
+    compareCodeUnits(a.namespace ?? '', b.namespace ?? '') ||
+    compareCodeUnits(a.name, b.name)
   );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Marks objects whose kind, or whose version of it, the cluster does not serve. */

@@ -5,6 +5,7 @@
 // it is accepted only if writing it canonically gives back the very same text, and since the full
 // parser reads canonical text back to the value it was written from, the full parser would have
 // returned the same value. So a wrong guess here costs time, never a different result.
+import { compareCodeUnits } from '../util/compare.ts';
 
 class Unsupported extends Error {}
 
@@ -13,10 +14,6 @@ const BLOCK_HEADER = /^\|[1-9]?[-+]?$/;
 
 function fail(): never {
   throw new Unsupported();
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A plain scalar as the core schema reads the values canonical YAML leaves plain. */
@@ -121,7 +118,7 @@ class Reader {
       if (!pair) fail();
       const [key, after] = pair;
       // Sorted keys only (so no duplicates), and none the full parser treats specially.
-      if ((last !== undefined && compare(last, key) >= 0) || key === '__proto__' || key === '<<') fail();
+      if ((last !== undefined && compareCodeUnits(last, key) >= 0) || key === '__proto__' || key === '<<') fail();
       last = key;
       this.i++;
       out[key] = after === '' ? this.nested(indent + 2) : this.inline(after.slice(1), indent + 2);

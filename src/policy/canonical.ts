@@ -10,6 +10,7 @@ import { Document } from 'yaml';
 import type { Scalar } from 'yaml';
 import { stringTag } from 'yaml/util';
 import type { StringifyContext } from 'yaml/util';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export const CANONICAL_OPTIONS = {
   compat: 'yaml-1.1',
@@ -97,14 +98,10 @@ function string(value: string, indent: string, implicitKey: boolean): string {
   return out;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function definedKeys(obj: Record<string, unknown>): string[] {
   return Object.keys(obj)
     .filter((k) => obj[k] !== undefined)
-    .sort(compare);
+    .sort(compareCodeUnits);
 }
 
 function isNonEmptyCollection(v: unknown): boolean {

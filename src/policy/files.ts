@@ -3,6 +3,7 @@
 // links followed only while they stay inside the directory being walked.
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export const POLICY_FILE = /\.(ya?ml|json)$/i;
 export const STDIN = '-';
@@ -60,7 +61,7 @@ async function walk(dir: string, root: string, visited: Set<string>, out: FileLi
     return;
   }
   // Sorted by code unit, so every platform and locale reads the same order.
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareCodeUnits(a.name, b.name));
   for (const entry of entries) {
     const name = entry.name;
     if (name.startsWith('.')) continue; // .git, .chainsaw-test, editor files

@@ -2,6 +2,7 @@
 // payload.Cosign marshals it (Go's encoding/json: fields in declaration order, no spaces).
 import { PolicyOciError } from '../errors.ts';
 import { isDigest } from '../reference/reference.ts';
+import { compareCodeUnits } from '../util/compare.ts';
 
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -29,7 +30,7 @@ export function dockerReference(registry: string, repository: string): string {
 export function buildPayload(reference: string, digest: string, annotations?: Record<string, string>): Buffer {
   const payload: SimpleSigning = {
     critical: { identity: { 'docker-reference': reference }, image: { 'docker-manifest-digest': digest }, type: COSIGN_SIGNATURE_TYPE },
-    optional: annotations && Object.keys(annotations).length > 0 ? Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : 1))) : null,
+    optional: annotations && Object.keys(annotations).length > 0 ? Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => compareCodeUnits(a, b))) : null,
   };
   return Buffer.from(JSON.stringify(payload), 'utf8');
 }
