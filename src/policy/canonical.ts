@@ -3,10 +3,11 @@
 // push and a third of a pull. Here the block structure (sorted keys, indentation, `- ` items, `{}`
 // and `[]`) is written directly, exactly as the library lays it out for these options, and every
 // string still goes through the library's own string stringifier (plain, quoted or block, with the
-// YAML 1.1 checks), so the bytes are the library's. Anything outside plain JSON data (undefined in
-// an array, -0, NaN, class instances, keys over 1024 characters) returns undefined: the caller
-// then uses the library itself. test/unit/policy/canonical.test.ts compares the two.
-import { Document } from 'yaml';
+// YAML 1.1 checks), so the bytes are libraryCanonical's: the library's, with the few strings it
+// would write as a misread block forced double-quoted. Anything outside plain JSON data (undefined
+// in an array, -0, NaN, class instances, keys over 1024 characters) returns undefined: the caller
+// then uses libraryCanonical itself. test/unit/policy/canonical.test.ts compares the two.
+import { Document, visit } from 'yaml';
 import type { Scalar } from 'yaml';
 import { stringTag } from 'yaml/util';
 import type { StringifyContext } from 'yaml/util';
@@ -82,8 +83,40 @@ export function hasYaml11Unsafe(value: string): boolean {
   return YAML11_UNSAFE.test(value);
 }
 
+/**
+ * Multi-line strings the library writes as a literal block without the indentation indicator a
+ * reader needs: only whitespace ending in a line break with a space first (' \n', '\n  \t\n'),
+ * which a YAML 1.2 reader reads back as something else because it takes those spaces for
+ * indentation; and a tab first ('\tx\ny'), which Go's YAML reader (kubectl) refuses ("found a tab
+ * character where an indentation space is expected"). They are written double-quoted instead. An
+ * exhaustive check of every string of up to seven spaces, tabs, line breaks, letters, `#` and `-`
+ * (335,922, as values at three depths and as keys), through the library's reader and through
+ * sigs.k8s.io/yaml (kubectl's), found no other string either reader loses.
+ */
+const BLANK_SPACE_FIRST = /^\n* [ \t\n]*\n$/;
+const TAB_FIRST = /^\n*\t/;
+
+export function blockWouldMisread(value: string): boolean {
+  return BLANK_SPACE_FIRST.test(value) || (TAB_FIRST.test(value) && value.includes('\n'));
+}
+
+/**
+ * The canonical YAML of any value through the library itself (the fast writer's reference, and the
+ * writer for what is not plain JSON data), with the strings it would lose forced double-quoted.
+ */
+export function libraryCanonical(value: unknown): string {
+  const document = new Document(value, CANONICAL_OPTIONS);
+  visit(document, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && blockWouldMisread(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return document.toString(CANONICAL_OPTIONS);
+}
+
 function string(value: string, indent: string, implicitKey: boolean): string {
   if (hasYaml11Unsafe(value)) return yaml11Quoted(value);
+  if (blockWouldMisread(value)) return stringTag.stringify!({ value, type: 'QUOTE_DOUBLE' } as Scalar, context(indent, implicitKey), undefined, undefined);
   const cacheable = value.length < 256 && !value.includes('\n');
   const id = cacheable ? `${implicitKey ? 'k' : 'v'}${indent.length}:${value}` : '';
   if (cacheable) {

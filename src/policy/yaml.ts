@@ -1,10 +1,10 @@
 // Strict reading of YAML and JSON policy files, and the one canonical YAML we write.
 // Reading follows YAML 1.2 (core schema) but refuses what Kubernetes' strict decoding refuses
 // (duplicate keys), and warns where kubectl's YAML 1.1-ish reader would see another value.
-import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError, YAMLWarning } from 'yaml';
 import { PolicyOciError } from '../errors.ts';
-import { CANONICAL_OPTIONS, fastCanonical, hasYaml11Unsafe } from './canonical.ts';
+import { fastCanonical, hasYaml11Unsafe, libraryCanonical } from './canonical.ts';
 import { parseCanonicalShape } from './canonical-parse.ts';
 
 export interface ParsedDoc {
@@ -296,15 +296,15 @@ function lineCol(src: string, offset: number): { line: number; col: number } {
  * quoted, so kubectl's YAML 1.1-ish reader and any YAML 1.2 reader agree on every value.
  */
 export function stringifyCanonical(obj: unknown): string {
-  // The same bytes as the library's stringify with these options, several times faster
-  // (canonical.ts); the library itself for anything that is not plain JSON data.
+  // The same bytes as libraryCanonical (the library's writer), several times faster (canonical.ts);
+  // the library itself for anything that is not plain JSON data.
   const fast = fastCanonical(obj);
   if (fast !== undefined) return fast;
   // The library writes U+2028 and the like raw; only the fast writer escapes them for YAML 1.1.
   if (someString(obj, hasYaml11Unsafe)) {
     throw new PolicyOciError('INVALID_INPUT', 'a value holds both data YAML cannot write canonically (NaN, a key over 1024 characters…) and characters a YAML 1.1 reader changes (U+2028, U+0085…)');
   }
-  return stringify(obj, CANONICAL_OPTIONS);
+  return libraryCanonical(obj);
 }
 
 function someString(v: unknown, test: (s: string) => boolean): boolean {

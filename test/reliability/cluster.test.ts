@@ -286,6 +286,16 @@ describe('YAML 1.1 lookalikes through Kubernetes’ own YAML reader', () => {
   /** Line breaks to YAML 1.1 (Go's reader) but not to YAML 1.2, and a non-character Go refuses. */
   const LINE_BREAKS_11 = ['a\u2028b', '\u2028', 'a\u2029b', 'a\u0085b', '\u0085', 'x\ufffe', 'c1\u0080\u009f', 'mixed "q" \\ \u2028 yes'];
   const KEYS = ['yes', 'no', 'on', 'off', 'y', 'n', 'true', 'null', '0755', '1e3', '0x1F', '1_000'];
+  /** Every string of one to five spaces, tabs, line breaks and `a` (1,364): the edge cases of block scalars. */
+  const BLOCK_EDGES = (() => {
+    const out: string[] = [];
+    let level = [''];
+    for (let n = 1; n <= 5; n++) {
+      level = level.flatMap((p) => [' ', '\t', '\n', 'a'].map((c) => p + c));
+      out.push(...level);
+    }
+    return out;
+  })();
   const tricky = (strings = TRICKY) => {
     const o = kspPolicy('yaml11-roundtrip', 'null') as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
     o.metadata.annotations = Object.fromEntries([...KEYS.map((k, i) => [k, strings[i % strings.length]!]), ...strings.map((v, i) => [`example.com/v${i}`, v])]);
@@ -332,6 +342,14 @@ describe('YAML 1.1 lookalikes through Kubernetes’ own YAML reader', () => {
   it('I04 U+2028, U+2029, U+0085 (line breaks to YAML 1.1), C1 controls and U+FFFE, pushed then pulled: written escaped in double quotes (\\L, \\P, \\N, \\x80, \\uFFFE), so kubectl reads back exactly the original strings', async () => {
     const original = tricky(LINE_BREAKS_11);
     const res = await roundTrip('yaml11-breaks', original);
+    expect(res.err).toBe('');
+    expect(picked(res.json!)).toEqual(picked(original));
+  });
+
+  it('I04 every string of up to five spaces, tabs, line breaks and letters (" \\n" and "\\ta\\n" are block scalars the YAML library writes without the indentation indicator readers need): pushed then pulled, kubectl reads back exactly the original strings', async () => {
+    expect(BLOCK_EDGES).toHaveLength(1364);
+    const original = tricky(BLOCK_EDGES);
+    const res = await roundTrip('blank-lines', original);
     expect(res.err).toBe('');
     expect(picked(res.json!)).toEqual(picked(original));
   });

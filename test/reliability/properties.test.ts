@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { createTarGz, readTar } from '../../src/artifact/tarball.ts';
 import { isPolicyOciError } from '../../src/errors.ts';
 import { parseDocuments, stringifyCanonical } from '../../src/policy/yaml.ts';
@@ -105,6 +105,21 @@ describe('P02 YAML: parse → write → parse, and writing is deterministic', ()
         const once = stringifyCanonical(obj);
         expect(stringifyCanonical(shuffled(obj, seed))).toBe(once);
         expect(stringifyCanonical(parseDocuments(once, 'c.yaml')[0]!.value)).toBe(once);
+      }),
+      RUNS,
+    );
+  });
+
+  it('P02 strings of spaces, tabs and line breaks (block-scalar edge cases such as " \\n"), as keys and values at any depth: canonical write → read gives them back exactly', () => {
+    const blank = fc.array(fc.constantFrom(' ', ' ', '\t', '\n', '\n', 'a', '#', '-'), { maxLength: 10 }).map((a) => a.join(''));
+    const nested = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, blank, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(blank, tie('value'), { maxKeys: 3 })),
+    })).value;
+    fc.assert(
+      fc.property(fc.dictionary(blank, nested, { minKeys: 1, maxKeys: 4 }), (obj) => {
+        const text = stringifyCanonical(obj);
+        expect(parseDocuments(text, 'c.yaml')[0]!.value).toEqual(obj);
+        expect(parse(text)).toEqual(obj); // a reader that is not ours
       }),
       RUNS,
     );

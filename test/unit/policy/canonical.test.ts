@@ -5,11 +5,12 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CANONICAL_OPTIONS, fastCanonical, hasYaml11Unsafe } from '../../../src/policy/canonical.ts';
+import { CANONICAL_OPTIONS, blockWouldMisread, fastCanonical, hasYaml11Unsafe, libraryCanonical } from '../../../src/policy/canonical.ts';
 import { parseDocuments, readCanonical, stringifyCanonical } from '../../../src/policy/yaml.ts';
 import { corpusFiles } from '../../support/corpus.ts';
 
-const library = (v: unknown) => stringify(v, CANONICAL_OPTIONS);
+// The library's writer with the strings it would lose forced double-quoted (see blockWouldMisread).
+const library = libraryCanonical;
 
 function corpusObjects(): Array<{ path: string; value: Record<string, unknown> }> {
   const out: Array<{ path: string; value: Record<string, unknown> }> = [];
@@ -69,11 +70,11 @@ describe('fastCanonical', () => {
       fc.property(fc.dictionary(tricky, json.value, { maxKeys: 6 }), (obj) => {
         const fast = fastCanonical(obj);
         if (fast === undefined) return;
+        // Whatever the bytes, a reader must get the very value back.
+        expect(parse(fast)).toEqual(obj);
         // Where the library writes U+2028 and the like raw, ours escapes them (YAML 1.1 readers).
-        if (someString(obj, hasYaml11Unsafe)) {
-          expect(hasYaml11Unsafe(fast)).toBe(false);
-          expect(parse(fast)).toEqual(obj);
-        } else expect(fast).toBe(library(obj));
+        if (someString(obj, hasYaml11Unsafe)) expect(hasYaml11Unsafe(fast)).toBe(false);
+        else expect(fast).toBe(library(obj));
       }),
       { numRuns: 3000 },
     );
@@ -86,6 +87,43 @@ describe('fastCanonical', () => {
     expect(parse(text)).toEqual(obj);
     expect(parseDocuments(text, 'x.yaml')[0]!.value).toEqual(obj);
     expect(() => stringifyCanonical({ a: Number.NaN, b: '\u2028' })).toThrow(/YAML 1.1/);
+  });
+
+  it('double-quotes the multi-line strings the library would write as a block without the indentation indicator readers need', () => {
+    // Only whitespace, a space first: the library's own reader loses them.
+    const lost = [' \n', '   \n', '\n \n', ' \t\n\n', '  \n\t\n', '\n\n  \n'];
+    // A tab first: Go's YAML reader (kubectl) refuses them; test/reliability/cluster.test.ts I04 runs kubectl.
+    const tabFirst = ['\ta\nb', '\n\tx', '\t \n', '\t\n'];
+    for (const s of lost) {
+      let read: unknown;
+      try {
+        read = parse(stringify({ k: { j: [s] } }, CANONICAL_OPTIONS));
+      } catch (err) {
+        read = err;
+      }
+      expect(read, JSON.stringify(s)).not.toEqual({ k: { j: [s] } });
+    }
+    for (const s of [...lost, ...tabFirst]) {
+      expect(blockWouldMisread(s), JSON.stringify(s)).toBe(true);
+      expect(stringify({ k: s }, CANONICAL_OPTIONS), JSON.stringify(s)).toContain('|'); // the library's choice
+      for (const obj of [{ k: s }, { k: { j: [s] } }, { [s]: [[s]] }]) {
+        const text = stringifyCanonical(obj);
+        expect(text).not.toContain('|');
+        expect(parse(text)).toEqual(obj);
+        expect(parseDocuments(text, 'x.yaml')[0]!.value).toEqual(obj);
+        expect(text).toBe(library(obj));
+        // The library path (a value fastCanonical leaves to it) quotes them too.
+        expect(parse(stringifyCanonical({ ...obj, nan: Number.NaN }))).toEqual({ ...obj, nan: Number.NaN });
+      }
+    }
+    expect(stringifyCanonical({ k: ' \n', t: '\ta\nb' })).toBe('k: "\\ \\n"\nt: "\\ta\\nb"\n');
+    // Neighbours the library writes correctly keep their block (and so their digests).
+    for (const s of ['\n', '\n\n', 'a\n', ' a\n', '\n a\n', ' \n a', 'a\n\tb', ' \ta\n']) {
+      expect(blockWouldMisread(s), JSON.stringify(s)).toBe(false);
+      expect(stringifyCanonical({ k: s })).toBe(stringify({ k: s }, CANONICAL_OPTIONS));
+      expect(stringifyCanonical({ k: s })).toContain('|');
+      expect(parse(stringifyCanonical({ k: s }))).toEqual({ k: s });
+    }
   });
 
   it('leaves what is not plain JSON data to the library', () => {
