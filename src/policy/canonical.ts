@@ -116,14 +116,15 @@ export function libraryCanonical(value: unknown): string {
 
 function string(value: string, indent: string, implicitKey: boolean): string {
   if (hasYaml11Unsafe(value)) return yaml11Quoted(value);
-  if (blockWouldMisread(value)) return stringTag.stringify!({ value, type: 'QUOTE_DOUBLE' } as Scalar, context(indent, implicitKey), undefined, undefined);
   const cacheable = value.length < 256 && !value.includes('\n');
   const id = cacheable ? `${implicitKey ? 'k' : 'v'}${indent.length}:${value}` : '';
   if (cacheable) {
     const hit = cache.get(id);
     if (hit !== undefined) return hit;
   }
-  const out = stringTag.stringify!({ value } as Scalar, context(indent, implicitKey), undefined, undefined);
+  // Only multi-line strings can be misread blocks, so single-line ones (the cached) skip the test.
+  const scalar = !cacheable && blockWouldMisread(value) ? { value, type: 'QUOTE_DOUBLE' } : { value };
+  const out = stringTag.stringify!(scalar as Scalar, context(indent, implicitKey), undefined, undefined);
   if (cacheable) {
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(id, out);

@@ -307,7 +307,8 @@ export function stringifyCanonical(obj: unknown): string {
   return libraryCanonical(obj);
 }
 
-function someString(v: unknown, test: (s: string) => boolean): boolean {
+/** True when some string in the value, key or value at any depth, passes the test. */
+export function someString(v: unknown, test: (s: string) => boolean): boolean {
   if (typeof v === 'string') return test(v);
   if (v === null || typeof v !== 'object') return false;
   if (Array.isArray(v)) return v.some((x) => someString(x, test));

@@ -6,14 +6,24 @@ import fc from 'fast-check';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CANONICAL_OPTIONS, blockWouldMisread, fastCanonical, hasYaml11Unsafe, libraryCanonical } from '../../../src/policy/canonical.ts';
-import { parseDocuments, readCanonical, stringifyCanonical } from '../../../src/policy/yaml.ts';
+import { parseDocuments, readCanonical, someString, stringifyCanonical } from '../../../src/policy/yaml.ts';
 import { corpusFiles } from '../../support/corpus.ts';
 
 // The library's writer with the strings it would lose forced double-quoted (see blockWouldMisread).
 const library = libraryCanonical;
 
-function corpusObjects(): Array<{ path: string; value: Record<string, unknown> }> {
-  const out: Array<{ path: string; value: Record<string, unknown> }> = [];
+type CorpusObject = { path: string; value: Record<string, unknown> };
+let corpusCache: CorpusObject[] | undefined;
+
+/** Every object of the corpus, parsed once for all the tests here. */
+function corpusObjects(): CorpusObject[] {
+  corpusCache ??= parseCorpus();
+  expect(corpusCache.length).toBeGreaterThan(1300);
+  return corpusCache;
+}
+
+function parseCorpus(): CorpusObject[] {
+  const out: CorpusObject[] = [];
   for (const f of corpusFiles()) {
     let docs;
     try {
@@ -48,17 +58,9 @@ const json = fc.letrec((tie) => ({
   object: fc.dictionary(tricky, tie('value'), { maxKeys: 5 }),
 }));
 
-function someString(v: unknown, test: (s: string) => boolean): boolean {
-  if (typeof v === 'string') return test(v);
-  if (v === null || typeof v !== 'object') return false;
-  return Object.entries(v).some(([k, x]) => test(k) || someString(x, test));
-}
-
 describe('fastCanonical', () => {
   it('writes every corpus document byte for byte as the library does', () => {
-    const objects = corpusObjects();
-    expect(objects.length).toBeGreaterThan(1300);
-    for (const { path, value } of objects) {
+    for (const { path, value } of corpusObjects()) {
       const fast = fastCanonical(value);
       expect(fast, path).toBeDefined();
       expect(fast, path).toBe(library(value));
@@ -142,9 +144,7 @@ const libraryRead = (text: string) => parse(text, { uniqueKeys: true, strict: tr
 
 describe('readCanonical', () => {
   it('reads every corpus document written canonically, to what the library reads', () => {
-    const objects = corpusObjects();
-    expect(objects.length).toBeGreaterThan(1300);
-    for (const { path, value } of objects) {
+    for (const { path, value } of corpusObjects()) {
       const text = stringifyCanonical(value);
       const read = readCanonical(text);
       // Every engine policy takes the fast path; elsewhere (Rego with blank lines of spaces) the
