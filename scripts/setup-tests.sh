@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Everything the test suite needs that npm does not install: Debian packages (docker-registry,
+# htpasswd, openssl, kubectl) and the Go peer tools, built from Go modules into the tool cache
+# (${POLICYOCI_CACHE_DIR:-~/.cache/kubectl-policyoci}/tools). Idempotent: a warm machine passes
+# through in about a second. Progress goes to stderr; stdout stays empty.
+#
+# `npm test` runs this first, so a fresh machine needs only `npm ci && npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The tools the suite runs. One list: .ci/run and npm test both come here.
+TEST_TOOLS=(oras kyverno validate-krew-manifest krew crane cosign ggcr-registry etcd kube-apiserver kubectl)
+
+start=$SECONDS
+echo "[setup] system packages (docker-registry, htpasswd, openssl, kubectl)" >&2
+bash scripts/install-deps.sh
+echo "[setup] Go peer tools: ${TEST_TOOLS[*]} (a cold build takes about 45 minutes on 2 cores)" >&2
+bash scripts/tools/build.sh "${TEST_TOOLS[@]}" >/dev/null
+echo "[setup] ready in $((SECONDS - start))s" >&2
