@@ -1,15 +1,16 @@
 // Policies → OCI manifests, per FORMAT.md: one manifest per engine (an index over them when there
 // are several), config listing every policy, one layer per policy (or one tar+gzip bundle).
 // Pure and deterministic: the same set of objects gives the same bytes, whatever the input order.
-import type { Descriptor, ImageIndex, ImageManifest } from '../content/types.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
 import type { Engine } from '../engines/types.ts';
 import type { KubeObject, PolicyDocument } from '../policy/types.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
-import { describe } from './digest.ts';
-import { ANNOTATION_ENGINE, ANNOTATION_TITLE, OCI_INDEX, OCI_MANIFEST } from './mediatypes.ts';
+import { describe } from '../oci/digest.ts';
+import { ANNOTATION_ENGINE, ANNOTATION_TITLE, OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import { createTarGz } from './tarball.ts';
+import { jsonBytes } from '../oci/manifest.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 
 export interface PackOptions {
@@ -50,10 +51,6 @@ export interface PackedArtifact {
   root: Blob;
   index?: ImageIndex;
   manifests: PackedManifest[];
-}
-
-export function jsonBytes(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 interface Prepared {

@@ -1,7 +1,8 @@
 // Reads policies out of any artifact layout FORMAT.md lists: our own, Kyverno CLI's, the proposed
 // Kyverno bundle, karmor's, and plain oras/Flux artifacts of YAML files. Every manifest and blob is
 // digest-verified by the Target; sizes and counts are bounded before anything is fetched.
-import type { Descriptor, ImageIndex, ImageManifest, Target } from '../content/types.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { findKind, loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { KubeObject, Source } from '../policy/types.ts';
@@ -9,16 +10,8 @@ import { parseDocuments } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './limits.ts';
-import {
-  ANNOTATION_ENGINE,
-  ANNOTATION_TITLE,
-  DOCKER_MANIFEST,
-  DOCKER_MANIFEST_LIST,
-  GENERIC_FILE_LAYERS,
-  GENERIC_TARGZ_LAYERS,
-  OCI_INDEX,
-  OCI_MANIFEST,
-} from './mediatypes.ts';
+import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ_LAYERS } from '../oci/mediatypes.ts';
+import { isImageManifestType, looksLikeIndex, parseManifest } from '../oci/manifest.ts';
 import { printable, readTar } from './tarball.ts';
 
 export interface FoundPolicy {
@@ -67,16 +60,6 @@ function engineOfConfig(mediaType: string): string | undefined {
   return loadEngines().find((e) => e.mediaTypes.config === mediaType)?.name;
 }
 
-const isManifest = (mt: string | undefined) => mt === OCI_MANIFEST || mt === DOCKER_MANIFEST;
-const isIndex = (mt: string | undefined) => mt === OCI_INDEX || mt === DOCKER_MANIFEST_LIST;
-
-function parseJson<T>(content: Buffer, what: string): T {
-  try {
-    return JSON.parse(content.toString('utf8')) as T;
-  } catch (err) {
-    throw new PolicyOciError('UNSAFE_CONTENT', `${what} is not valid JSON (${(err as Error).message})`);
-  }
-}
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 const TAR_MAGIC_OFFSET = 257;
@@ -102,16 +85,15 @@ export async function readArtifact(target: Target, reference: string, options: R
     return target.fetch(desc);
   };
   const rootContent = await fetchManifest(root);
-  const rootJson = parseJson<ImageManifest & ImageIndex>(rootContent, `manifest ${root.digest}`);
-  const rootType = rootJson.mediaType ?? root.mediaType;
+  const rootJson = parseManifest(rootContent, `manifest ${root.digest}`) as ImageManifest & ImageIndex;
   const manifests: ReadManifest[] = [];
   let index: ImageIndex | undefined;
-  if (isIndex(rootType) || (Array.isArray(rootJson.manifests) && !rootJson.layers)) {
+  if (looksLikeIndex(rootJson, root.mediaType)) {
     index = rootJson;
-    const children = (rootJson.manifests ?? []).filter((d) => isManifest(d.mediaType));
+    const children = (rootJson.manifests ?? []).filter((d) => isImageManifestType(d.mediaType));
     if (children.length > 64) throw new PolicyOciError('LIMIT', `index ${root.digest} lists ${children.length} manifests; at most 64 are read`);
     for (const child of children) {
-      const manifest = parseJson<ImageManifest>(await fetchManifest(child), `manifest ${child.digest}`);
+      const manifest = parseManifest(await fetchManifest(child), `manifest ${child.digest}`) as ImageManifest;
       const entry: ReadManifest = { descriptor: child, manifest };
       const engine = child.annotations?.[ANNOTATION_ENGINE] ?? engineOfConfig(manifest.config?.mediaType ?? '');
       if (engine) entry.engine = engine;

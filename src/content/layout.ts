@@ -4,13 +4,13 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { verifyContent } from '../artifact/digest.ts';
-import { OCI_INDEX } from '../artifact/mediatypes.ts';
+import { isDigest, verifyContent } from '../oci/digest.ts';
+import { OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import { PolicyOciError } from '../errors.ts';
-import type { Descriptor, ImageIndex, Target } from './types.ts';
+import type { Descriptor, ImageIndex } from '../oci/types.ts';
+import type { Target } from './types.ts';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
-const DIGEST_RE = /^(sha256):([a-f0-9]{64})$/;
 
 async function writeAtomic(path: string, content: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
@@ -28,9 +28,9 @@ export class OciLayout implements Target {
   }
 
   private blobPath(digest: string): string {
-    const m = DIGEST_RE.exec(digest);
-    if (!m) throw new PolicyOciError('DIGEST_MISMATCH', `unsupported digest "${digest.slice(0, 80)}"`);
-    return join(this.dir, 'blobs', m[1]!, m[2]!);
+    if (!isDigest(digest)) throw new PolicyOciError('DIGEST_MISMATCH', `unsupported digest "${digest.slice(0, 80)}"`);
+    const [algorithm, hex] = digest.split(':');
+    return join(this.dir, 'blobs', algorithm!, hex!);
   }
 
   private async readIndex(): Promise<ImageIndex> {
@@ -55,7 +55,7 @@ export class OciLayout implements Target {
 
   async resolve(reference: string): Promise<Descriptor> {
     const index = await this.readIndex();
-    const found = DIGEST_RE.test(reference)
+    const found = isDigest(reference)
       ? index.manifests.find((m) => m.digest === reference)
       : index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
     if (found) {
@@ -63,12 +63,12 @@ export class OciLayout implements Target {
       const others = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== REF_NAME));
       return Object.keys(others).length > 0 ? { ...rest, annotations: others } : rest;
     }
-    if (DIGEST_RE.test(reference)) {
+    if (isDigest(reference)) {
       // A manifest stored without a tag is still addressable by digest.
       try {
         const content = await readFile(this.blobPath(reference));
         const parsed = JSON.parse(content.toString('utf8')) as { mediaType?: string };
-        return { mediaType: parsed.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest: reference, size: content.length };
+        return { mediaType: parsed.mediaType ?? OCI_MANIFEST, digest: reference, size: content.length };
       } catch {
         /* fall through */
       }

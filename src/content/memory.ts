@@ -1,7 +1,8 @@
 // An in-memory Target for unit tests and for staging content before a copy.
-import { verifyContent } from '../artifact/digest.ts';
+import { verifyContent } from '../oci/digest.ts';
 import { PolicyOciError } from '../errors.ts';
-import type { Descriptor, Target } from './types.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Target } from './types.ts';
 
 export class MemoryStore implements Target {
   readonly name = 'memory';

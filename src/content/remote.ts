@@ -2,17 +2,20 @@
 // (size bound before reading, digest after), every manifest push is checked against the digest the
 // registry reports, and blobs go up through the mount-first upload session (src/registry/upload.ts).
 import { createHash } from 'node:crypto';
-import { verifyContent } from '../artifact/digest.ts';
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from '../artifact/mediatypes.ts';
+import { verifyContent } from '../oci/digest.ts';
+import { MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import { PolicyOciError } from '../errors.ts';
-import { isDigest, validateRepository, validateTag } from '../reference/reference.ts';
-import { DEFAULT_MANIFEST_LIMIT } from '../registry/body.ts';
+import { isDigest } from '../oci/digest.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
+import { isManifestType } from '../oci/manifest.ts';
+import { validateRepository, validateTag } from '../reference/reference.ts';
 import { RegistryClient, firstHeader, type RegistryClientOptions, type RegistryResponse } from '../registry/client.ts';
 import { RegistryHttpError, parseRegistryErrors } from '../registry/errors.ts';
 import { pullScope, pushScope } from '../registry/scope.ts';
 import { uploadBlob } from '../registry/upload.ts';
 import { nextLink, parseTagPage } from '../registry/tags.ts';
-import type { Descriptor, Target } from './types.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Target } from './types.ts';
 
 export interface RemoteOptions extends RegistryClientOptions {
   /** Repository (same registry) to mount blobs from; default: this repository. */
@@ -29,12 +32,7 @@ export interface RemoteOptions extends RegistryClientOptions {
   client?: RegistryClient;
 }
 
-const MANIFEST_TYPES = new Set([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST]);
 const MAX_TAG_PAGES = 10_000;
-
-export function isManifestType(mediaType: string): boolean {
-  return MANIFEST_TYPES.has(mediaType);
-}
 
 function checkDescriptor(desc: Descriptor): void {
   if (!isDigest(desc.digest)) throw new PolicyOciError('DIGEST_MISMATCH', `malformed digest "${desc.digest.slice(0, 80)}"`);
@@ -90,7 +88,7 @@ export class RemoteRepository implements Target {
     if (usable && mediaType !== undefined && isManifestType(mediaType)) {
       desc = { mediaType, digest, size };
     } else {
-      const limit = this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT;
+      const limit = this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
       const res = await this.notFoundAs(`${this.name}:${reference}`, this.client.request({ method: 'GET', path, headers, scope, maxBytes: limit }));
       desc = this.describeManifest(res, reference);
     }
@@ -122,7 +120,7 @@ export class RemoteRepository implements Target {
   async fetch(desc: Descriptor): Promise<Buffer> {
     checkDescriptor(desc);
     const manifest = isManifestType(desc.mediaType);
-    const limit = this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT;
+    const limit = this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
     if (manifest && desc.size > limit) {
       throw new PolicyOciError('LIMIT', `manifest ${desc.digest} is ${desc.size} bytes, above the limit of ${limit}`);
     }
@@ -244,7 +242,7 @@ export class RemoteRepository implements Target {
       headers: { accept: OCI_INDEX },
       scope: [pullScope(this.repository)],
       okStatuses: [400, 404, 405],
-      maxBytes: this.options.maxManifestBytes ?? DEFAULT_MANIFEST_LIMIT,
+      maxBytes: this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES,
     });
     const page: ReferrersPage = { status: res.status, body: res.body, nameUnknown: res.status === 404 && parseRegistryErrors(res.body).some((e) => e.code === 'NAME_UNKNOWN') };
     const mediaType = mediaTypeOf(res);

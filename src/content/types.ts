@@ -2,33 +2,7 @@
 // descriptor, so one copy/pack/unpack routine works against a remote repository, an OCI image
 // layout directory and an in-memory store alike.
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string; // "sha256:<64 hex>"
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-  platform?: Record<string, unknown>;
-}
-
-export interface ImageManifest {
-  schemaVersion: 2;
-  mediaType?: string;
-  artifactType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-}
-
-export interface ImageIndex {
-  schemaVersion: 2;
-  mediaType?: string;
-  artifactType?: string;
-  manifests: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-}
+import type { Descriptor } from '../oci/types.ts';
 
 export interface Target {
   /** Human-readable name for messages, e.g. "localhost:5000/policies" or "oci-layout:./out". */

@@ -3,8 +3,9 @@
 // is read and validated before anything is sent, as push does.
 import type { KeyObject } from 'node:crypto';
 import { packPolicies } from '../artifact/pack.ts';
-import { ANNOTATION_CREATED } from '../artifact/mediatypes.ts';
-import type { Descriptor, Target } from '../content/types.ts';
+import { ANNOTATION_CREATED, KYVERNO_BUNDLE_CONFIG } from '../oci/mediatypes.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { loadEngines } from '../engines/index.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { mapLimit } from '../util/concurrency.ts';
@@ -39,7 +40,7 @@ export interface AttachSummary {
 
 /** Config media types of policy artifacts: what `discover`/`pull --from-referrers` look for. */
 export function policyArtifactTypes(): string[] {
-  return [...loadEngines().map((e) => e.mediaTypes.config), 'application/vnd.cncf.kyverno.bundle.config.v1+json'];
+  return [...loadEngines().map((e) => e.mediaTypes.config), KYVERNO_BUNDLE_CONFIG];
 }
 
 export async function attachPolicies(target: Target, display: string, reference: string, options: AttachOptions): Promise<AttachSummary> {

@@ -4,8 +4,10 @@
 // cosign's `sha256-<hex>.sig/.att/.sbom` tags: what an air-gapped transfer needs.
 // Order: blobs, then child manifests, then parents, tags last; referrers after their subject, each
 // indexed on the destination the way the destination supports (API or tag schema).
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../artifact/mediatypes.ts';
-import type { Descriptor, ImageIndex, ImageManifest, Target } from '../content/types.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
+import { isManifestType } from '../oci/manifest.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { cosignTag, referrerDescriptor } from '../referrers/tagschema.ts';
@@ -45,12 +47,11 @@ export interface CopySummary {
   referrers: CopiedReferrer[];
 }
 
-const MANIFESTS = new Set([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST]);
 const MAX_NODES = 10_000;
 const COSIGN_SUFFIXES = ['sig', 'att', 'sbom'] as const;
 
 export async function copyArtifact(src: Target, srcDisplay: string, srcReference: string, dst: Target, dstDisplay: string, options: CopyOptions): Promise<CopySummary> {
-  const maxManifest = options.maxManifestBytes ?? 4 * 1024 * 1024;
+  const maxManifest = options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
   const maxBlob = options.maxBlobBytes ?? 4 * 1024 ** 3;
   const concurrency = options.concurrency ?? 8;
   const srcReferrers = new ReferrersClient(src, options.sourceMode ? { mode: options.sourceMode } : {});
@@ -90,7 +91,7 @@ export async function copyArtifact(src: Target, srcDisplay: string, srcReference
     }
     if (!copiedManifests.has(desc.digest)) {
       if (Array.isArray(parsed.manifests)) {
-        for (const child of parsed.manifests) if (MANIFESTS.has(child.mediaType)) await copyManifest(child);
+        for (const child of parsed.manifests) if (isManifestType(child.mediaType)) await copyManifest(child);
       } else {
         const blobs = [...(parsed.config ? [parsed.config] : []), ...(Array.isArray(parsed.layers) ? parsed.layers : [])];
         await mapLimit(blobs, concurrency, copyBlob);
@@ -142,7 +143,7 @@ export async function copyArtifact(src: Target, srcDisplay: string, srcReference
   if (options.includeReferrers) {
     await copyReferrersOf(root, 0);
     // Referrers of an index's children (per-platform signatures, per-engine policies) too.
-    if (Array.isArray(parsed.manifests)) for (const child of parsed.manifests) if (MANIFESTS.has(child.mediaType)) await copyReferrersOf(child, 0);
+    if (Array.isArray(parsed.manifests)) for (const child of parsed.manifests) if (isManifestType(child.mediaType)) await copyReferrersOf(child, 0);
   }
   return { source: srcDisplay, destination: dstDisplay, digest: root.digest, mediaType: root.mediaType, tags, ...stats, referrers };
 }

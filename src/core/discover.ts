@@ -1,6 +1,8 @@
 // discover: the artifacts that refer to a manifest (policies, signatures…), as a tree: referrers
 // (API or tag schema), and cosign's tag-based signatures/attestations/SBOMs next to each node.
-import type { ImageManifest, Target } from '../content/types.ts';
+import type { ImageManifest } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
+import { COSIGN_SBOM, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE } from '../oci/mediatypes.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { atDigest, cosignTag } from '../referrers/tagschema.ts';
 import { resolveOptional } from '../content/resolve.ts';
@@ -38,9 +40,9 @@ export interface DiscoverOptions {
 }
 
 const COSIGN_SUFFIXES = [
-  ['sig', 'application/vnd.dev.cosign.simplesigning.v1+json'],
-  ['att', 'application/vnd.dsse.envelope.v1+json'],
-  ['sbom', 'application/vnd.dev.cosign.sbom'],
+  ['sig', COSIGN_SIMPLE_SIGNING],
+  ['att', DSSE_ENVELOPE],
+  ['sbom', COSIGN_SBOM],
 ] as const;
 const MAX_NODES = 2000;
 

@@ -1,7 +1,8 @@
 // inspect: what an artifact holds, without writing anything.
 import type { ReadLimits } from '../artifact/limits.ts';
 import { readArtifact } from '../artifact/unpack.ts';
-import type { Descriptor, Target } from '../content/types.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { sortPolicies } from './pull.ts';
 
 export interface InspectResult {

@@ -2,6 +2,7 @@
 // [:tag[,tag...]][@digest]`, with an optional `oci://` prefix. Tags are parsed before the digest is
 // applied, several comma-separated tags are allowed, and every failure names its reason.
 import { PolicyOciError } from '../errors.ts';
+import { DIGEST_RE, isDigest } from '../oci/digest.ts';
 
 export interface Reference {
   registry: string;
@@ -20,7 +21,6 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
 export const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 export const TAG_RE = /^[\w][\w.-]{0,127}$/;
-export const DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 function invalid(input: string, why: string): PolicyOciError {
   const shown = input.length > 120 ? `${input.slice(0, 120)}…` : input;
@@ -56,9 +56,6 @@ export function validateDigest(digest: string, input = digest): void {
   throw invalid(input, `bad digest "${digest}" (expected sha256:<64 hex> or sha512:<128 hex>)`);
 }
 
-export function isDigest(value: string): boolean {
-  return DIGEST_RE.test(value);
-}
 
 function normaliseRegistry(registry: string): string {
   const lower = registry.toLowerCase();

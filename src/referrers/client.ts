@@ -13,9 +13,11 @@
 // another writer verified is lost for good. Superseded indexes are not deleted (a DELETE by
 // digest would untag every tag pointing at those bytes; oras calls this "skip referrers GC").
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST } from '../artifact/mediatypes.ts';
+import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
 import { RemoteRepository } from '../content/remote.ts';
-import type { Descriptor, ImageIndex, ImageManifest, Target } from '../content/types.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { isPolicyOciError, PolicyOciError } from '../errors.ts';
 import { buildReferrersIndex, filterByArtifactType, mergeReferrer, parseReferrersIndex, referrerDescriptor, referrersTag } from './tagschema.ts';
 
@@ -26,7 +28,6 @@ export const REFERRERS_MODES: readonly ReferrersMode[] = ['auto', 'api', 'tag'];
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
 const MAX_PAGES = 1000;
 const MAX_UPDATE_ATTEMPTS = 12;
-const MAX_REPAIR_BYTES = 4 * 1024 * 1024;
 
 export interface ReferrersOptions {
   mode?: ReferrersMode;
@@ -128,7 +129,7 @@ export class ReferrersClient {
   private async repairArtifactTypes(entries: Descriptor[]): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
     for (const d of entries) {
-      if ((d.artifactType === undefined || d.artifactType === OCI_EMPTY) && (d.mediaType === OCI_MANIFEST || d.mediaType === OCI_INDEX) && d.size <= MAX_REPAIR_BYTES) {
+      if ((d.artifactType === undefined || d.artifactType === OCI_EMPTY) && (d.mediaType === OCI_MANIFEST || d.mediaType === OCI_INDEX) && d.size <= MAX_MANIFEST_BYTES) {
         try {
           const manifest = JSON.parse((await this.target.fetch(d)).toString('utf8')) as Partial<ImageManifest & ImageIndex>;
           const repaired = referrerDescriptor(d, manifest);

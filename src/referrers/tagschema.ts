@@ -1,12 +1,12 @@
 // The referrers tag schema (distribution-spec 1.1 "backwards compatibility"): where a registry has
 // no referrers API, the referrers of manifest <alg>:<hex> are listed by an OCI image index tagged
 // `<alg>-<hex>` (truncated to 128 characters). Pure functions; the I/O is in client.ts.
-import { jsonBytes } from '../artifact/pack.ts';
-import { describe } from '../artifact/digest.ts';
-import { OCI_INDEX } from '../artifact/mediatypes.ts';
-import type { Descriptor, ImageIndex, ImageManifest } from '../content/types.ts';
+import { describe } from '../oci/digest.ts';
+import { OCI_INDEX } from '../oci/mediatypes.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
 import { PolicyOciError } from '../errors.ts';
-import { isDigest } from '../reference/reference.ts';
+import { isDigest } from '../oci/digest.ts';
+import { jsonBytes } from '../oci/manifest.ts';
 
 /** `sha256:abc…` → `sha256-abc…` (the tag schema's tag). */
 export function referrersTag(digest: string): string {

@@ -3,7 +3,6 @@
 import type { Readable } from 'node:stream';
 import { PolicyOciError } from '../errors.ts';
 
-export const DEFAULT_MANIFEST_LIMIT = 4 * 1024 * 1024;
 
 /** Drops a body we will not read; undici reports the abort as an error nobody needs to hear. */
 export function discard(body: Readable): void {

@@ -6,7 +6,8 @@ import { request } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 import { registryApiHost } from '../reference/reference.ts';
 import { Authenticator, parseChallenges } from './auth.ts';
-import { DEFAULT_MANIFEST_LIMIT, discard, readLimited } from './body.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
+import { discard, readLimited } from './body.ts';
 import { credentialChain, type CredentialFunc } from './credentials.ts';
 import { errorFromResponse, transportError } from './errors.ts';
 import { RetryPolicy, type RetryOptions } from './retry.ts';
@@ -91,7 +92,7 @@ export class RegistryClient {
 
   async request(req: RegistryRequest): Promise<RegistryResponse> {
     let url = this.resolveUrl(req.path);
-    const limit = req.maxBytes ?? DEFAULT_MANIFEST_LIMIT;
+    const limit = req.maxBytes ?? MAX_MANIFEST_BYTES;
     const retry = req.retry !== false;
     let res: RegistryResponse;
     for (let redirects = 0; ; redirects++) {

@@ -3,7 +3,7 @@
 // (one request in all); 202 opens an upload we finish with one monolithic PUT, or with PATCH chunks
 // and a final PUT above the chunk threshold. A retryable failure restarts the whole session from a
 // new POST: a half-used upload location cannot be trusted.
-import type { Descriptor } from '../content/types.ts';
+import type { Descriptor } from '../oci/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { firstHeader, type RegistryClient, type RegistryResponse } from './client.ts';
 import type { RetryPolicy } from './retry.ts';

@@ -9,10 +9,12 @@
 // names the very digest being checked; docker-reference is not compared (as cosign does not), so
 // signatures stay valid after a copy to another registry.
 import type { KeyObject } from 'node:crypto';
-import { describe as describeBlob } from '../artifact/digest.ts';
-import { jsonBytes } from '../artifact/pack.ts';
-import { OCI_MANIFEST } from '../artifact/mediatypes.ts';
-import type { Descriptor, ImageManifest, Target } from '../content/types.ts';
+import { describe as describeBlob } from '../oci/digest.ts';
+import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../oci/mediatypes.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
+import { jsonBytes } from '../oci/manifest.ts';
+import type { Descriptor, ImageManifest } from '../oci/types.ts';
+import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { ReferrersClient } from '../referrers/client.ts';
 import { cosignTag } from '../referrers/tagschema.ts';
@@ -20,8 +22,6 @@ import { signPayload, verifyPayload } from './keys.ts';
 import { buildPayload, COSIGN_SIG_ARTIFACT_TYPE, parsePayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './simplesigning.ts';
 import { resolveOptional } from '../content/resolve.ts';
 
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const MAX_SIGNATURE_MANIFEST = 4 * 1024 * 1024;
 const MAX_PAYLOAD = 256 * 1024;
 const MAX_SIGNATURES = 500;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -57,7 +57,7 @@ function signatureConfig(layers: Descriptor[]): Buffer {
 }
 
 async function fetchManifest(target: Target, desc: Descriptor): Promise<ImageManifest> {
-  if (desc.size > MAX_SIGNATURE_MANIFEST) throw new PolicyOciError('LIMIT', `signature manifest ${desc.digest} is ${desc.size} bytes`);
+  if (desc.size > MAX_MANIFEST_BYTES) throw new PolicyOciError('LIMIT', `signature manifest ${desc.digest} is ${desc.size} bytes`);
   const parsed = JSON.parse((await target.fetch(desc)).toString('utf8')) as ImageManifest;
   if (!parsed || !Array.isArray(parsed.layers)) throw new PolicyOciError('UNSAFE_CONTENT', `signature manifest ${desc.digest} has no layers`);
   return parsed;
@@ -82,7 +82,7 @@ export async function signManifest(target: Target, subject: Descriptor, key: Key
     }
     const layers = [...existing, layer];
     const config = signatureConfig(layers);
-    const configDesc = describeBlob(OCI_CONFIG, config);
+    const configDesc = describeBlob(OCI_IMAGE_CONFIG, config);
     await target.pushBlob(configDesc, config);
     const manifest: ImageManifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers };
     const content = jsonBytes(manifest);

@@ -1,17 +1,18 @@
 // cosign's signature payload: the "simple signing" JSON of containers/image, as sigstore's
 // payload.Cosign marshals it (Go's encoding/json: fields in declaration order, no spaces).
 import { PolicyOciError } from '../errors.ts';
-import { isDigest } from '../reference/reference.ts';
+import { isDigest } from '../oci/digest.ts';
+import { COSIGN_SIG_ARTIFACT_TYPE, COSIGN_SIMPLE_SIGNING } from '../oci/mediatypes.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
-export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const SIMPLE_SIGNING_MEDIA_TYPE = COSIGN_SIMPLE_SIGNING;
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
 export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
 export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
 /** artifactType of cosign's OCI 1.1 signature referrers (`--registry-referrers-mode=oci-1-1`). */
-export const COSIGN_SIG_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+export { COSIGN_SIG_ARTIFACT_TYPE };
 
 export interface SimpleSigning {
   critical: {

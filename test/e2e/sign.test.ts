@@ -7,7 +7,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describe as describeBlob } from '../../src/artifact/digest.ts';
+import { describe as describeBlob } from '../../src/oci/digest.ts';
 import { RemoteRepository } from '../../src/content/remote.ts';
 import { cosignTag } from '../../src/referrers/tagschema.ts';
 import { generateKeyPair } from '../../src/signing/keys.ts';

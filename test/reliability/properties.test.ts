@@ -8,7 +8,8 @@ import { parse, stringify } from 'yaml';
 import { createTarGz, readTar } from '../../src/artifact/tarball.ts';
 import { isPolicyOciError } from '../../src/errors.ts';
 import { parseDocuments, stringifyCanonical } from '../../src/policy/yaml.ts';
-import { DIGEST_RE, parseReference, PATH_COMPONENT_RE, referenceString, TAG_RE } from '../../src/reference/reference.ts';
+import { DIGEST_RE } from '../../src/oci/digest.ts';
+import { parseReference, PATH_COMPONENT_RE, referenceString, TAG_RE } from '../../src/reference/reference.ts';
 
 /** Runs `fn`; a thrown error must be a PolicyOciError with one of `codes` (anything else fails). */
 function refusedOnly<T>(fn: () => T, codes: string[]): T | undefined {

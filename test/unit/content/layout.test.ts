@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describe as describeBlob } from '../../../src/artifact/digest.ts';
+import { describe as describeBlob } from '../../../src/oci/digest.ts';
 import { OciLayout } from '../../../src/content/layout.ts';
 import { PolicyOciError } from '../../../src/errors.ts';
 

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../../src/artifact/mediatypes.ts';
+import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../../src/oci/mediatypes.ts';
 import { RemoteRepository, type RemoteOptions } from '../../../src/content/remote.ts';
-import type { Descriptor } from '../../../src/content/types.ts';
+import type { Descriptor } from '../../../src/oci/types.ts';
 
 interface Seen {
   method: string;

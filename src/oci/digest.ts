@@ -1,6 +1,14 @@
+// Digests: compute, describe, verify. Every byte read from a store passes verifyContent.
 import { createHash } from 'node:crypto';
-import type { Descriptor } from '../content/types.ts';
+import type { Descriptor } from './types.ts';
 import { PolicyOciError } from '../errors.ts';
+
+/** A digest we can verify: sha256 or sha512, lower-case hex. */
+export const DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+export function isDigest(value: string): boolean {
+  return DIGEST_RE.test(value);
+}
 
 export function sha256Digest(content: Uint8Array): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
@@ -12,7 +20,6 @@ export function describe(mediaType: string, content: Uint8Array, annotations?: R
   return desc;
 }
 
-const DIGEST_RE = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 /** Throws DIGEST_MISMATCH unless `content` is exactly what `desc` describes. */
 export function verifyContent(desc: Descriptor, content: Uint8Array, what = 'content'): void {

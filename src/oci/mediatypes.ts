@@ -35,3 +35,15 @@ export const GENERIC_TARGZ_LAYERS = [
   'application/vnd.kyverno.bundle.content.v1.tar+gzip',
   'application/vnd.cncf.kyverno.bundle.content.v1.tar+gzip',
 ];
+
+/** The image config type (cosign's signature images carry one). */
+export const OCI_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+// cosign's formats.
+export const COSIGN_SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const COSIGN_SIG_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+export const DSSE_ENVELOPE = 'application/vnd.dsse.envelope.v1+json';
+export const COSIGN_SBOM = 'application/vnd.dev.cosign.sbom';
+
+/** Config type of the proposed Kyverno bundle format (read, and listed among policy artifact types). */
+export const KYVERNO_BUNDLE_CONFIG = 'application/vnd.cncf.kyverno.bundle.config.v1+json';
