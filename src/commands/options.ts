@@ -1,7 +1,9 @@
 // Flags shared by several commands, declared once.
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
+import type { StoreOptions } from '../content/open.ts';
 import type { Format } from '../output/render.ts';
+import type { TransportOptions } from '../registry/transport.ts';
 
 export interface RegistryFlags {
   'oci-layout'?: boolean;
@@ -57,4 +59,37 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The transport part of the registry flags, shared by every command that talks to a registry. */
+export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOptions {
+  const timeout = parseDuration(flags['request-timeout']);
+  return {
+    ...(flags['plain-http'] ? { plainHttp: true } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
+    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
+    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
+    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
+    ...(timeout ? { requestTimeoutMs: timeout } : {}),
+  };
+}
+
+let stdinPassword: Promise<string> | undefined;
+
+/** The registry flags as typed store options; the password is read from stdin once. */
+export async function storeOptionsFrom(flags: Partial<RegistryFlags & { 'max-manifest-size': number }>, ociLayout = flags['oci-layout'] ?? false): Promise<StoreOptions> {
+  if (flags['password-stdin'] && !flags.username) throw new PolicyOciError('USAGE', '--password-stdin needs --username');
+  let credentials: StoreOptions['credentials'];
+  if (flags.username) {
+    if (!flags['password-stdin']) throw new PolicyOciError('USAGE', '--username needs --password-stdin (or use `login`)');
+    stdinPassword ??= readStdin().then((text) => text.replace(/\r?\n$/, ''));
+    credentials = { username: flags.username, password: await stdinPassword };
+  }
+  return {
+    ociLayout,
+    transport: transportOptionsFrom(flags),
+    ...(credentials ? { credentials } : {}),
+    ...(typeof flags['max-manifest-size'] === 'number' ? { maxManifestBytes: flags['max-manifest-size'] } : {}),
+  };
 }

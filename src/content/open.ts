@@ -1,8 +1,6 @@
-// Turns what the user typed (a registry reference, or an OCI layout path with --oci-layout) plus the
-// registry flags into a Target and the tags/digest to use.
+// Turns a reference (a registry reference, or an OCI layout path) and typed store options into a
+// Target and the tags/digest to use.
 import { resolve } from 'node:path';
-import type { RegistryFlags } from '../commands/options.ts';
-import { parseDuration, readStdin } from '../commands/options.ts';
 import { PolicyOciError } from '../errors.ts';
 import { DIGEST_RE } from '../oci/digest.ts';
 import { parseReference, referenceString, TAG_RE } from '../reference/reference.ts';
@@ -24,12 +22,6 @@ export interface OpenedTarget {
   repository: string;
 }
 
-export interface OpenOptions {
-  push: boolean;
-  /** `tags REPO`: a bare repository is fine, a tag or digest is not needed. */
-  repositoryOnly?: boolean;
-}
-
 /** `DIR`, `DIR:tag[,tag]`, `DIR@sha256:…` — the tag is what follows the last ':' after the last '/'. */
 export function parseLayoutReference(input: string): { dir: string; tags: string[]; digest?: string } {
   const at = input.lastIndexOf('@');
@@ -44,24 +36,25 @@ export function parseLayoutReference(input: string): { dir: string; tags: string
   return { dir: input, tags: [] };
 }
 
-let stdinPassword: Promise<string> | undefined;
-
-/** The transport part of the registry flags, shared by every command that talks to a registry. */
-export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOptions {
-  const timeout = parseDuration(flags['request-timeout']);
-  return {
-    ...(flags['plain-http'] ? { plainHttp: true } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
-    ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
-    ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
-    ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
-    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
-    ...(timeout ? { requestTimeoutMs: timeout } : {}),
-  };
+/** Where and how to reach a store: what the registry flags say, typed. */
+export interface StoreOptions {
+  /** The reference names an OCI image layout directory (DIR:tag or DIR@digest), not a registry. */
+  ociLayout?: boolean;
+  transport?: TransportOptions;
+  /** Credentials given on the command line; otherwise the docker/podman credential chain. */
+  credentials?: { username: string; password: string };
+  /** Largest manifest read from a registry. */
+  maxManifestBytes?: number;
 }
 
-export async function openTarget(input: string, flags: Partial<RegistryFlags & { 'max-manifest-size': number }>, options: OpenOptions): Promise<OpenedTarget> {
-  if (flags['oci-layout']) {
+export interface OpenOptions {
+  push: boolean;
+  /** `tags REPO`: a bare repository is fine, a tag or digest is not needed. */
+  repositoryOnly?: boolean;
+}
+
+export async function openTarget(input: string, store: StoreOptions, options: OpenOptions): Promise<OpenedTarget> {
+  if (store.ociLayout) {
     const { dir, tags, digest } = parseLayoutReference(input);
     const effectiveTags = tags.length === 0 && !digest && options.push ? ['latest'] : tags;
     const display = `${dir}${digest ? `@${digest}` : effectiveTags.length ? `:${effectiveTags.join(',')}` : ''}`;
@@ -73,16 +66,10 @@ export async function openTarget(input: string, flags: Partial<RegistryFlags & {
     throw new PolicyOciError('USAGE', `push needs a tag, not only a digest: ${input}`);
   }
   const tags = ref.tags.length === 0 && !ref.digest && !options.repositoryOnly ? ['latest'] : ref.tags;
-  if (flags['password-stdin'] && !flags.username) throw new PolicyOciError('USAGE', '--password-stdin needs --username');
-  let password: string | undefined;
-  if (flags.username && flags['password-stdin']) {
-    stdinPassword ??= readStdin().then((s) => s.replace(/\r?\n$/, ''));
-    password = await stdinPassword;
-  }
   const target = new RemoteRepository(ref.registry, ref.repository, {
-    ...transportOptionsFrom(flags),
-    ...(typeof flags['max-manifest-size'] === 'number' ? { maxManifestBytes: flags['max-manifest-size'] } : {}),
-    credentials: credentialChain({ ...(flags.username ? { username: flags.username } : {}), ...(password !== undefined ? { password } : {}) }),
+    ...(store.transport ?? {}),
+    ...(store.maxManifestBytes !== undefined ? { maxManifestBytes: store.maxManifestBytes } : {}),
+    credentials: credentialChain(store.credentials ?? {}),
   });
   const display = referenceString({ ...ref, tags });
   const repository = `${ref.registry}/${ref.repository}`;

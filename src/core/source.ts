@@ -1,0 +1,137 @@
+// Where pull, apply and diff get their policies: the artifact a reference names, or with
+// fromReferrers the policy artifacts attached to it; with a verification key only what is signed
+// with it. Everything is decided (signatures checked) and read whole before anything is written
+// or applied.
+import type { ReadLimits } from '../artifact/limits.ts';
+import { readArtifact, type FoundPolicy } from '../artifact/unpack.ts';
+import { openTarget, type OpenedTarget, type StoreOptions } from '../content/open.ts';
+import type { Target } from '../content/types.ts';
+import { PolicyOciError } from '../errors.ts';
+import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
+import { atDigest } from '../referrers/display.ts';
+import { loadPublicKey } from '../signing/keys.ts';
+import { stringifyCanonical } from '../policy/yaml.ts';
+import { compareCodeUnits } from '../util/compare.ts';
+import { policyArtifactTypes } from './attach.ts';
+import { collectWarnings, type Reporter } from './reporter.ts';
+import { requireSignature } from './verify.ts';
+
+/** The trust and selection flags pull, apply and diff share. */
+export interface SourceOptions {
+  reference: string;
+  store: StoreOptions;
+  /** Public key (cosign.pub): refuse what is not signed with it. */
+  verifyKeyPath?: string;
+  /** Read the policy artifacts attached to the reference (its referrers) instead of it. */
+  fromReferrers?: boolean;
+  referrersMode?: ReferrersMode;
+  limits?: ReadLimits;
+  concurrency?: number;
+  /** Only these engines' policies (empty: all). */
+  engines?: string[];
+}
+
+export interface PolicySource {
+  opened: OpenedTarget;
+  /** What the reference resolved to (the image, with fromReferrers). */
+  digest: string;
+  /** The artifacts read, oldest first. */
+  artifacts: string[];
+  /** True when a signature was checked and verified for every artifact read. */
+  verified: boolean;
+  policies: FoundPolicy[];
+  warnings: string[];
+}
+
+export async function readPolicySource(options: SourceOptions, reporter: Reporter): Promise<PolicySource> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  const { warnings, warn } = collectWarnings(reporter);
+  const readOptions = { ...(options.limits ? { limits: options.limits } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
+  const keep = (p: FoundPolicy) => !options.engines?.length || options.engines.includes(p.engine);
+  if (!options.verifyKeyPath && !options.fromReferrers) {
+    reporter.progress(`Reading ${opened.display}`);
+    const read = await readArtifact(opened.target, opened.reference, readOptions);
+    for (const w of read.warnings) warn(w);
+    return { opened, digest: read.root.digest, artifacts: [read.root.digest], verified: false, policies: read.policies.filter(keep), warnings };
+  }
+  reporter.progress(`Checking ${opened.display}`);
+  const selected = await selectArtifacts(opened.target, opened.display, opened.reference, {
+    ...(options.verifyKeyPath ? { verifyKeyPath: options.verifyKeyPath } : {}),
+    fromReferrers: options.fromReferrers ?? false,
+    ...(options.referrersMode ? { mode: options.referrersMode } : {}),
+    onWarning: warn,
+  });
+  reporter.progress(`Reading ${selected.digests.length} artifact(s) of ${opened.display}`);
+  const read = await readArtifacts(opened.target, selected.digests, readOptions);
+  for (const w of read.warnings) warn(w);
+  return { opened, digest: selected.subject, artifacts: selected.digests, verified: selected.verified, policies: read.policies.filter(keep), warnings };
+}
+
+export interface SelectOptions {
+  verifyKeyPath?: string;
+  fromReferrers?: boolean;
+  mode?: ReferrersMode;
+  onWarning?: (message: string) => void;
+}
+
+export interface SelectedArtifacts {
+  /** Digests to read, oldest first (so the newest wins where attached artifacts overlap). */
+  digests: string[];
+  /** The manifest the reference names (the image, with fromReferrers). */
+  subject: string;
+  verified: boolean;
+}
+
+/**
+ * What may be read, decided before anything is read: the reference's digest (signature-checked
+ * with a key), or with fromReferrers the policy artifacts attached to it — with a key, only the
+ * signed ones (unsigned or badly signed ones are skipped with a warning; none left is an error).
+ */
+export async function selectArtifacts(target: Target, display: string, reference: string, options: SelectOptions): Promise<SelectedArtifacts> {
+  const key = options.verifyKeyPath ? await loadPublicKey(options.verifyKeyPath) : undefined;
+  const subject = await target.resolve(reference);
+  const referrers = new ReferrersClient(target, options.mode ? { mode: options.mode } : {});
+  if (!options.fromReferrers) {
+    if (key) await requireSignature(target, display, subject.digest, key, referrers);
+    return { digests: [subject.digest], subject: subject.digest, verified: key !== undefined };
+  }
+  const attached = await referrers.list(subject, policyArtifactTypes());
+  if (attached.length === 0) throw new PolicyOciError('NOT_FOUND', `no policy artifact is attached to ${atDigest(display, subject.digest)}`);
+  const created = (d: (typeof attached)[number]) => d.annotations?.['org.opencontainers.image.created'] ?? '';
+  const ordered = [...attached].sort((a, b) => compareCodeUnits(created(a), created(b)) || compareCodeUnits(a.digest, b.digest));
+  if (!key) return { digests: ordered.map((d) => d.digest), subject: subject.digest, verified: false };
+  const digests: string[] = [];
+  for (const d of ordered) {
+    try {
+      await requireSignature(target, display, d.digest, key, referrers);
+      digests.push(d.digest);
+    } catch (err) {
+      if (!(err instanceof PolicyOciError) || err.code !== 'UNSAFE_CONTENT') throw err;
+      options.onWarning?.(`skipped attached artifact ${d.digest}: ${err.message}`);
+    }
+  }
+  if (digests.length === 0) throw new PolicyOciError('UNSAFE_CONTENT', `none of the ${attached.length} policy artifact(s) attached to ${atDigest(display, subject.digest)} is signed with the key; refused`);
+  return { digests, subject: subject.digest, verified: true };
+}
+
+/**
+ * Reads several artifacts (oldest first) into one set of policies: the same object twice is kept
+ * once; where two artifacts hold different versions of one policy (kind, namespace, name), the
+ * later artifact's wins, with a warning.
+ */
+export async function readArtifacts(target: Target, digests: string[], options: { limits?: ReadLimits; concurrency?: number } = {}): Promise<{ policies: FoundPolicy[]; warnings: string[] }> {
+  const byId = new Map<string, { policy: FoundPolicy; yaml: string; from: string }>();
+  const warnings: string[] = [];
+  for (const digest of digests) {
+    const read = await readArtifact(target, digest, options);
+    warnings.push(...read.warnings);
+    for (const p of read.policies) {
+      const id = `${p.object.apiVersion.split('/')[0]}/${p.object.kind}/${p.object.metadata.namespace ?? ''}/${p.object.metadata.name}`;
+      const yaml = p.canonical ?? stringifyCanonical(p.object);
+      const before = byId.get(id);
+      if (before && before.yaml !== yaml && before.from !== digest) warnings.push(`${p.object.kind} ${p.object.metadata.namespace ? `${p.object.metadata.namespace}/` : ''}${p.object.metadata.name}: taken from ${digest} (newer) over ${before.from}`);
+      byId.set(id, { policy: p, yaml, from: digest });
+    }
+  }
+  return { policies: [...byId.values()].map((v) => v.policy), warnings };
+}
