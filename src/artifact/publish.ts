@@ -1,8 +1,10 @@
-// Uploads a packed artifact: blobs first, then child manifests, then the tagged root. The tag is
-// written last, so a failure at any step leaves every tag where it was (never pointing at a
-// manifest whose blobs are missing). An unchanged artifact costs one request: resolve the tag.
-import type { Target } from '../content/types.ts';
+// Uploads a packed artifact: staged in memory, then copied to the target like any other graph
+// (src/content/copy.ts: blobs, child manifests, the root, tags last — a failure leaves every tag
+// where it was). An unchanged artifact costs one request per tag: resolving it.
+import { copyGraph } from '../content/copy.ts';
+import { MemoryStore } from '../content/memory.ts';
 import { resolveOptional } from '../content/resolve.ts';
+import type { Target } from '../content/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { PackedArtifact } from './pack.ts';
 
@@ -22,31 +24,34 @@ export interface PublishResult {
   bytesUploaded: number;
 }
 
+/**
+ * The packed artifact as a store: the source of the copy (reading it costs no request; each
+ * fetch verifies the bytes against the digests pack computed).
+ */
+export function stagePacked(packed: PackedArtifact): MemoryStore {
+  const staged = new MemoryStore();
+  for (const m of packed.manifests) {
+    for (const blob of m.blobs) staged.blobs.set(blob.descriptor.digest, blob.content);
+    staged.blobs.set(m.descriptor.digest, m.content);
+  }
+  staged.blobs.set(packed.root.descriptor.digest, packed.root.content);
+  return staged;
+}
+
 export async function publish(target: Target, packed: PackedArtifact, tags: string[], options: PublishOptions = {}): Promise<PublishResult> {
   const root = packed.root.descriptor;
   const base = { digest: root.digest, mediaType: root.mediaType, size: root.size, tags };
-  const blobs = packed.manifests.flatMap((m) => m.blobs);
   if (tags.length > 0) {
     const current = await mapLimit(tags, 4, async (tag) => (await resolveOptional(target, tag))?.digest);
     if (current.every((d) => d === root.digest)) {
-      return { ...base, unchanged: true, blobsUploaded: 0, blobsTotal: blobs.length, bytesUploaded: 0 };
+      const blobsTotal = new Set(packed.manifests.flatMap((m) => m.blobs.map((b) => b.descriptor.digest))).size;
+      return { ...base, unchanged: true, blobsUploaded: 0, blobsTotal, bytesUploaded: 0 };
     }
   }
-  let done = 0;
-  let uploaded = 0;
-  let bytes = 0;
-  const total = blobs.length;
-  await mapLimit(blobs, options.concurrency ?? 8, async (blob) => {
-    if (await target.pushBlob(blob.descriptor, blob.content)) {
-      uploaded++;
-      bytes += blob.content.length;
-    }
-    options.onProgress?.(++done, total);
+  const copied = await copyGraph(stagePacked(packed), target, root, {
+    tags,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.onProgress ? { onBlob: options.onProgress } : {}),
   });
-  if (packed.index) {
-    for (const m of packed.manifests) await target.pushManifest(m.descriptor, m.content);
-  }
-  if (tags.length === 0) await target.pushManifest(root, packed.root.content);
-  for (const tag of tags) await target.pushManifest(root, packed.root.content, tag);
-  return { ...base, unchanged: false, blobsUploaded: uploaded, blobsTotal: total, bytesUploaded: bytes };
+  return { ...base, unchanged: false, blobsUploaded: copied.blobsCopied, blobsTotal: copied.blobsCopied + copied.blobsSkipped, bytesUploaded: copied.bytesCopied };
 }

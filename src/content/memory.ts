@@ -1,8 +1,27 @@
-// An in-memory Target for unit tests and for staging content before a copy.
+// An in-memory Target: where publish stages a packed artifact before copying it to its
+// destination (src/content/copy.ts), and a store for unit tests. Holds references to the buffers
+// it is given (no copy), and verifies them on every fetch (publish puts packed blobs straight into
+// `blobs`: their digests were just computed, and the copy's fetch checks them).
 import { verifyContent } from '../oci/digest.ts';
 import { PolicyOciError } from '../errors.ts';
+import { isManifestType, looksLikeIndex, parseManifest } from '../oci/manifest.ts';
+import { OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Target } from './types.ts';
+
+/** The media type of manifest bytes (its own field, else by shape); undefined for anything else. */
+function manifestMediaType(content: Buffer): string | undefined {
+  let parsed;
+  try {
+    parsed = parseManifest(content, 'memory content');
+  } catch {
+    return undefined;
+  }
+  if (isManifestType(parsed.mediaType)) return parsed.mediaType;
+  if (parsed.mediaType !== undefined) return undefined;
+  if (looksLikeIndex(parsed)) return OCI_INDEX;
+  return Array.isArray(parsed.layers) ? OCI_MANIFEST : undefined;
+}
 
 export class MemoryStore implements Target {
   readonly name = 'memory';
@@ -14,8 +33,9 @@ export class MemoryStore implements Target {
     if (tagged) return tagged;
     const content = this.blobs.get(reference);
     if (content) {
-      const mediaType = (JSON.parse(content.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
-      return { mediaType, digest: reference, size: content.length };
+      // By digest, like a registry: only a manifest resolves, and its media type is its own.
+      const mediaType = manifestMediaType(content);
+      if (mediaType !== undefined) return { mediaType, digest: reference, size: content.length };
     }
     throw new PolicyOciError('NOT_FOUND', `memory: "${reference}" not found`);
   }

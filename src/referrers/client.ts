@@ -165,12 +165,6 @@ export class ReferrersClient {
     return { indexedBy: 'tag', indexTag, retries };
   }
 
-  /** Adds an existing referrer's descriptor to the tag-schema index of `subjectDigest` (copy uses this). */
-  async index(subjectDigest: string, entry: Descriptor): Promise<void> {
-    if (await this.usesApi()) return;
-    await this.addToIndex(referrersTag(subjectDigest), entry);
-  }
-
   async readIndex(tag: string): Promise<{ descriptor: Descriptor; entries: Descriptor[] } | undefined> {
     let descriptor: Descriptor;
     try {
