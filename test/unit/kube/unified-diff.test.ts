@@ -75,3 +75,20 @@ function patch(text: string, diff: string): string {
   while (pos < src.length) out.push(src[pos++]!);
   return out.join('\n') + '\n';
 }
+
+describe('unifiedDiff output format', () => {
+  it('has only our headers (no Index: or === lines), and marks a missing final newline', () => {
+    const d = unifiedDiff('a\nb', 'a\nc', labels);
+    expect(d).toBe('--- live/ClusterPolicy/p\n+++ merged/ClusterPolicy/p\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n');
+  });
+
+  it('handles large objects quickly (thousands of lines, scattered changes)', () => {
+    const a = lines(20_000);
+    const b = lines(20_000, (i) => (i % 1000 === 0 ? `changed ${i}` : `line ${i}`));
+    const t0 = performance.now();
+    const d = unifiedDiff(a, b, labels);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(d.match(/^@@/gm)).toHaveLength(20);
+    expect(patch(a, d)).toBe(b);
+  });
+});
