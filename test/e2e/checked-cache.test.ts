@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, REPO_ROOT, runCli, runOk } from '../support/cli.ts';
 
-const EXAMPLES = join(REPO_ROOT, 'examples', 'policies');
+const SHIPPED_EXAMPLES = join(REPO_ROOT, 'examples', 'policies');
+// The examples plus one policy at a deprecated apiVersion, so that there is a warning to remember.
+const DEPRECATED_VPOL = readFileSync(join(SHIPPED_EXAMPLES, 'kyverno', 'disallow-latest-tag-vpol.yaml'), 'utf8')
+  .replace('apiVersion: policies.kyverno.io/v1\n', 'apiVersion: policies.kyverno.io/v1alpha1\n')
+  .replace('name: disallow-latest-tag\n', 'name: disallow-latest-tag-old\n');
+let EXAMPLES: string;
 
 describe('cache of checked files', () => {
   let work: string;
@@ -21,6 +26,9 @@ describe('cache of checked files', () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'policyoci-cache-'));
     cache = join(work, 'cache');
+    EXAMPLES = join(work, 'examples');
+    cpSync(SHIPPED_EXAMPLES, EXAMPLES, { recursive: true });
+    writeFileSync(join(EXAMPLES, 'kyverno', 'deprecated-vpol.yaml'), DEPRECATED_VPOL);
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -28,7 +36,7 @@ describe('cache of checked files', () => {
     const cold = await push([EXAMPLES]);
     expect(cold.code).toBe(0);
     const files = entries();
-    expect(files).toHaveLength(6); // one per example file
+    expect(files).toHaveLength(7); // one per example file
     const mtimes = files.map((f) => statSync(join(cache, 'checked-v1', f)).mtimeMs);
     const warm = await push([EXAMPLES]);
     expect(warm.code).toBe(0);
@@ -36,7 +44,7 @@ describe('cache of checked files', () => {
     expect(files.map((f) => statSync(join(cache, 'checked-v1', f)).mtimeMs)).toEqual(mtimes);
     expect(digestOf(warm.stdout)).toBe(digestOf(cold.stdout));
     expect(warm.stderr).toBe(cold.stderr);
-    expect(warm.stderr).toContain('deprecated'); // the v1alpha1 ValidatingPolicy example's warning
+    expect(warm.stderr).toContain('deprecated'); // the v1alpha1 ValidatingPolicy's warning
     const off = await push([EXAMPLES], { POLICYOCI_CACHE_DIR: 'off' });
     expect(digestOf(off.stdout)).toBe(digestOf(cold.stdout));
     expect(off.stderr).toBe(cold.stderr);
@@ -49,7 +57,7 @@ describe('cache of checked files', () => {
     const r = await push([copy]);
     expect(r.code).toBe(0);
     expect(entries()).toEqual(before);
-    expect(r.stderr).toContain(join(copy, 'kyverno', 'disallow-latest-tag-vpol.yaml'));
+    expect(r.stderr).toContain(join(copy, 'kyverno', 'deprecated-vpol.yaml'));
     expect(r.stderr).not.toContain(EXAMPLES);
   });
 
