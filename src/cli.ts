@@ -49,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     const { STDIN_MARKER } = await import('./commands/options.ts');
     // Shell completion must name the real executable (a function name cannot hold a space).
     const completing = argv[0] === 'completion' || argv.includes('--get-yargs-completions');
-    let parser = yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a)))
+    // A bare --dry-run never takes the next word as its value (kubectl's rule): `--dry-run REF`.
+    let parser = yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a)))
       .scriptName(completing ? 'kubectl-policyoci' : 'kubectl policyoci')
       .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)', global: true })
@@ -67,6 +68,9 @@ export async function run(argv: string[]): Promise<number> {
       .wrap(Math.min(110, process.stdout.columns || 100))
       .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io.')
       .fail((msg, err) => {
+        // yargs wraps what a flag's coerce throws (our usage errors) in its own YError.
+        const cause = (err as { cause?: unknown } | undefined)?.cause;
+        if (err?.name === 'YError') throw isPolicyOciError(cause) ? cause : new PolicyOciError('USAGE', err.message);
         throw err ?? new PolicyOciError('USAGE', msg);
       });
     for (const c of commands) parser = parser.command(c as never);

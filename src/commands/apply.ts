@@ -1,61 +1,100 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { isServerDryRun, withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { APPLY_DRY_RUN, withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { dryRunFrom } from './dryrun.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 import { withTrustFlags, type TrustFlags } from './verify.ts';
 
-export interface ApplyArgs extends RegistryFlags, LimitFlags, KubeFlags, ApplyFlags, TrustFlags {
+export interface SourceArgs extends RegistryFlags, ConcurrencyFlag, LimitFlags, TrustFlags {
   ref?: string;
   image?: string;
   engine?: string[];
 }
 
+export interface ApplyArgs extends SourceArgs, KubeFlags, ApplyFlags {}
+
 export const command = 'apply [ref]';
 export const describe = 'Apply the policies of an artifact to the current cluster (server-side apply)';
 
-export function applyBuilder<T>(y: Argv<T>): Argv<T & ApplyArgs> {
-  return withTrustFlags(withApplyFlags(withKubeFlags(withLimitFlags(withRegistryFlags(y)))))
+const DETAILS =
+  'Everything is read and checked (signatures with --verify-key) before the cluster is contacted.\n' +
+  '--dry-run=server: the API server checks everything and persists nothing.\n' +
+  '--dry-run=client: the artifact is read and checked and what would be sent is listed (policy kinds of known engines only, ' +
+  'retargeted by -n, marked for --prune), each as "would be applied". No cluster is contacted (the kubeconfig is only read, ' +
+  'for the context\'s name and namespace), so whether a policy would be created or changed, whether its kind is served and ' +
+  'what --prune would delete are not known.';
+
+const RETARGET = 'Retarget every namespaced policy into this namespace (default: its own, else the context\'s)';
+
+/** The artifact a command reads its policies from: REF, the registry, limit and trust flags. */
+export function withSourceFlags<T>(y: Argv<T>): Argv<T & SourceArgs> {
+  return withTrustFlags(withLimitFlags(withConcurrencyFlag(withRegistryFlags(y))))
     .positional('ref', { type: 'string', describe: 'Artifact reference' })
     .option('image', { alias: 'i', type: 'string', describe: 'Artifact reference (-i form)' })
-    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' }) as unknown as Argv<T & ApplyArgs>;
+    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' }) as unknown as Argv<T & SourceArgs>;
+}
+
+export function applyBuilder<T>(y: Argv<T>): Argv<T & ApplyArgs> {
+  return withApplyFlags(withKubeFlags(withSourceFlags(y), { namespace: RETARGET }), {
+    prune: 'Delete policies applied earlier from the same repository that are no longer in the artifact',
+    dryRun: APPLY_DRY_RUN,
+  }) as unknown as Argv<T & ApplyArgs>;
 }
 
 export function builder(y: Argv): Argv<ApplyArgs> {
   return applyBuilder(y)
+    .usage(`$0 apply [ref]\n\n${describe}.\n${DETAILS}`)
     .example('$0 apply ghcr.io/acme/policies:v1', 'Apply to the current context')
     .example('$0 apply ghcr.io/acme/policies:v1 --context prod --dry-run=server', 'Let the server check it, change nothing')
+    .example('$0 apply ghcr.io/acme/policies:v1 --dry-run=client', 'List what would be applied; no cluster is contacted')
     .example('$0 apply ghcr.io/acme/policies:v1 -n team-a --create-namespace --prune', 'Retarget namespaced policies, remove ones dropped from the artifact');
 }
 
+/** The policy source of the arguments: what apply, pull --apply and diff read. */
+export async function sourceOptionsFrom(args: SourceArgs, verb: string): Promise<import('../core/source.ts').SourceOptions> {
+  const reference = args.image ?? args.ref;
+  if (!reference) throw new PolicyOciError('USAGE', `${verb} needs a reference (REF or -i REF)`);
+  return {
+    reference,
+    store: await storeOptionsFrom(args),
+    ...(args['verify-key'] ? { verifyKeyPath: args['verify-key'] } : {}),
+    ...(args['from-referrers'] ? { fromReferrers: true } : {}),
+    ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
+    limits: limitsFrom(args),
+    concurrency: args.concurrency,
+    engines: args.engine ?? [],
+  };
+}
+
+/** apply, and pull --apply. */
 export async function applyFromArgs(args: ApplyArgs): Promise<void> {
-  const ref = args.image ?? args.ref;
-  if (!ref) throw new PolicyOciError('USAGE', 'apply needs a reference (REF or -i REF)');
-  const dryRun = isServerDryRun(args);
-  const [{ applyArtifact, renderApply }, { openTarget }, { KubeClient }, { render }] = await Promise.all([
+  const dryRun = dryRunFrom(args, { server: true });
+  const source = await sourceOptionsFrom(args, 'apply');
+  const [{ applyArtifact }, { applyText }, { render }, { startReporter }] = await Promise.all([
     import('../core/apply.ts'),
-    import('../content/open.ts'),
-    import('../kube/client.ts'),
+    import('../output/apply.ts'),
     import('../output/render.ts'),
+    import('../output/reporter.ts'),
   ]);
-  const opened = await openTarget(ref, args, { push: false });
-  // --verify-key / --from-referrers: decided (signatures checked) before anything is applied.
-  const selected = args['verify-key'] || args['from-referrers'] ? await (await import('./pull.ts')).selectFromArgs(opened, args) : undefined;
-  const client = KubeClient.fromKubeconfig(kubeOptionsFrom(args));
-  const applyOptions = {
+  const options = {
+    ...source,
+    kube: kubeOptionsFrom(args),
     ...(args.namespace ? { namespace: args.namespace } : {}),
     createNamespace: args['create-namespace'] ?? false,
     dryRun,
     forceConflicts: args['force-conflicts'] ?? false,
-    ...(args.prune ? { pruneRepository: opened.repository } : {}),
-    limits: limitsFrom(args),
-    engines: args.engine ?? [],
+    prune: args.prune ?? false,
   };
-  const summary = selected
-    ? await (await import('../core/attach.ts')).applySelected(opened.target, opened.display, selected, client, applyOptions)
-    : await applyArtifact(opened.target, opened.display, opened.reference, client, applyOptions);
-  render(args.format, summary, renderApply);
+  const reporter = await startReporter();
+  let summary;
+  try {
+    summary = await applyArtifact(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, summary, applyText);
   if (summary.failed) {
     throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${summary.results.length} object(s) failed; the others are as listed above`);
   }

@@ -1,24 +1,34 @@
+// The flags of server-side apply, shared by apply (and pull --apply), migrate and diff. diff takes
+// only those that change what it compares: it never writes, so it has no --dry-run and no
+// --create-namespace.
 import type { Argv } from 'yargs';
-import { PolicyOciError } from '../errors.ts';
+import { withDryRunFlag, type DryRunFlag } from './dryrun.ts';
 
-export interface ApplyFlags {
-  'dry-run'?: string;
+export interface CompareFlags {
   'force-conflicts'?: boolean;
-  'create-namespace'?: boolean;
   prune?: boolean;
 }
 
-export function withApplyFlags<T>(y: Argv<T>): Argv<T & ApplyFlags> {
-  return y
-    .option('dry-run', { type: 'string', describe: 'server: ask the API server to check everything and persist nothing', coerce: (v: unknown) => (v === true || v === '' ? 'server' : String(v)) })
-    .option('force-conflicts', { type: 'boolean', describe: 'Take ownership of fields another manager set (server-side apply --force)' })
-    .option('create-namespace', { type: 'boolean', describe: 'Create missing namespaces of namespaced policies' })
-    .option('prune', { type: 'boolean', describe: 'Delete policies applied earlier from the same repository that are no longer in the artifact' }) as unknown as Argv<T & ApplyFlags>;
+export interface ApplyFlags extends CompareFlags, DryRunFlag {
+  'create-namespace'?: boolean;
 }
 
-export function isServerDryRun(flags: ApplyFlags): boolean {
-  const v = flags['dry-run'];
-  if (v === undefined || v === 'none' || v === 'false') return false;
-  if (v === 'server' || v === 'true') return true;
-  throw new PolicyOciError('USAGE', `--dry-run takes "server" or "none" (client-side dry run is not offered: the server is the judge), got "${v}"`);
+const FORCE_CONFLICTS = 'Take ownership of fields another manager set (server-side apply --force)';
+
+/** --force-conflicts and --prune, described for the command (what each does there). */
+export function withCompareFlags<T>(y: Argv<T>, describe: { prune: string; forceConflicts?: string }): Argv<T & CompareFlags> {
+  return y
+    .option('force-conflicts', { type: 'boolean', describe: describe.forceConflicts ?? FORCE_CONFLICTS })
+    .option('prune', { type: 'boolean', describe: describe.prune }) as unknown as Argv<T & CompareFlags>;
+}
+
+export const APPLY_DRY_RUN =
+  'client: read and check the artifact, list what would be sent, contact no cluster; server: the API server checks everything and persists nothing';
+
+/** Everything a command that writes policies to a cluster takes. */
+export function withApplyFlags<T>(y: Argv<T>, options: { prune: string; dryRun: string }): Argv<T & ApplyFlags> {
+  return withDryRunFlag(withCompareFlags(y, { prune: options.prune }), { server: true, describe: options.dryRun }).option('create-namespace', {
+    type: 'boolean',
+    describe: 'Create missing namespaces of namespaced policies',
+  }) as unknown as Argv<T & ApplyFlags>;
 }

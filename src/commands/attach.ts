@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
-import { atDigest } from '../referrers/display.ts';
 import { PolicyOciError } from '../errors.ts';
-import { parseAnnotations, readStdin, STDIN_MARKER, withRegistryFlags, type RegistryFlags } from './options.ts';
+import { parseAnnotations, readStdin, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 
 export type ReferrersModeFlag = 'auto' | 'api' | 'tag';
 
@@ -18,7 +17,7 @@ export function withReferrersFlags<T>(y: Argv<T>): Argv<T & ReferrersFlags> {
   }) as unknown as Argv<T & ReferrersFlags>;
 }
 
-interface AttachArgs extends RegistryFlags, ReferrersFlags {
+interface AttachArgs extends RegistryFlags, ConcurrencyFlag, ReferrersFlags {
   image: string;
   paths?: string[];
   bundle?: boolean;
@@ -31,7 +30,7 @@ export const command = 'attach <image> [paths..]';
 export const describe = 'Attach policies to an image: push them as artifacts whose subject is the image';
 
 export function builder(y: Argv): Argv<AttachArgs> {
-  return withReferrersFlags(withRegistryFlags(y))
+  return withReferrersFlags(withConcurrencyFlag(withRegistryFlags(y)))
     .positional('image', { type: 'string', demandOption: true, describe: 'The image (tag or digest) the policies protect' })
     .positional('paths', { type: 'string', array: true, describe: 'Policy files or directories; - reads stdin' })
     .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy' })
@@ -46,36 +45,30 @@ export function builder(y: Argv): Argv<AttachArgs> {
 export async function handler(args: AttachArgs): Promise<void> {
   const paths = (args.paths ?? []).map((p) => (p === STDIN_MARKER ? '-' : p));
   if (paths.length === 0) throw new PolicyOciError('USAGE', 'attach needs at least one file or directory (or - for stdin)');
-  const [{ attachPolicies }, { openTarget }, { render }, { signingIdentity }] = await Promise.all([
+  const [{ attachPolicies }, { render }, { startReporter }, { attachText }] = await Promise.all([
     import('../core/attach.ts'),
-    import('../content/open.ts'),
     import('../output/render.ts'),
-    import('./sign.ts'),
+    import('../output/reporter.ts'),
+    import('../output/attach.ts'),
   ]);
-  const opened = await openTarget(args.image, args, { push: false });
-  let sign;
-  if (args['sign-key']) {
-    const { loadPrivateKey } = await import('../signing/keys.ts');
-    sign = { key: await loadPrivateKey(args['sign-key']), dockerReference: signingIdentity(opened) };
-  }
-  const summary = await attachPolicies(opened.target, opened.display, opened.reference, {
+  const options = {
+    reference: args.image,
+    store: await storeOptionsFrom(args),
     paths,
-    skipValidation: args['skip-validation'] ?? false,
+    readStdin,
     bundle: args.bundle ?? false,
     annotations: parseAnnotations(args.annotation),
-    readStdin,
+    skipValidation: args['skip-validation'] ?? false,
     concurrency: args.concurrency,
-    ...(args['referrers-mode'] ? { mode: args['referrers-mode'] } : {}),
-    ...(sign ? { sign } : {}),
-  });
-  for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
-  render(args.format, summary, (s) =>
-    [
-      `Attached ${s.artifacts.reduce((n, a) => n + a.policies, 0)} policies to ${atDigest(s.image, s.subject.digest)}`,
-      ...s.artifacts.map(
-        (a) =>
-          `  ${a.engine}: ${a.digest} (${a.policies} policies; ${a.indexedBy === 'api' ? 'referrers API' : `tag schema ${a.indexTag}`}${a.signatureTag ? `; signed, ${a.signatureTag}` : ''})`,
-      ),
-    ].join('\n'),
-  );
+    ...(args['sign-key'] ? { signKeyPath: args['sign-key'] } : {}),
+    ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
+  };
+  const reporter = await startReporter();
+  let result;
+  try {
+    result = await attachPolicies(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, attachText);
 }

@@ -1,47 +1,54 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { applyBuilder, type ApplyArgs } from './apply.ts';
-import { kubeOptionsFrom } from './kubeflags.ts';
-import { limitsFrom } from './limits.ts';
+import { sourceOptionsFrom, withSourceFlags, type SourceArgs } from './apply.ts';
+import { withCompareFlags, type CompareFlags } from './applyflags.ts';
+import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
+
+interface DiffArgs extends SourceArgs, KubeFlags, CompareFlags {}
 
 export const command = 'diff [ref]';
 export const describe = 'Show what apply would change in the cluster (server-side dry run); exit 1 when it would';
 
-export function builder(y: Argv): Argv<ApplyArgs> {
-  return applyBuilder(y)
+const DETAILS =
+  'The artifact is read as apply reads it: with --verify-key only when signed with the key (exit 6 otherwise), with ' +
+  '--from-referrers the policy artifacts attached to REF. Everything is read and checked before the cluster is contacted; ' +
+  'diff never writes to it. Exit 0: nothing would change; 1: something would; other codes: an error.';
+
+export function builder(y: Argv): Argv<DiffArgs> {
+  return withCompareFlags(withKubeFlags(withSourceFlags(y), { namespace: 'Compare as apply -n would send them: every namespaced policy retargeted into this namespace' }), {
+    prune: 'Also show what apply --prune would delete',
+    forceConflicts: 'Compare as apply --force-conflicts would (without it, fields another manager set are reported as conflicts)',
+  })
+    .usage(`$0 diff [ref]\n\n${describe}.\n${DETAILS}`)
     .example('$0 diff ghcr.io/acme/policies:v1 --context prod', 'Review before applying')
-    .example('$0 diff ghcr.io/acme/policies:v1 --prune', 'Also show what --prune would delete');
+    .example('$0 diff ghcr.io/acme/policies:v1 --verify-key cosign.pub', 'Only a signed artifact is compared (exit 6 when it is not signed)')
+    .example('$0 diff ghcr.io/acme/policies:v1 --prune', 'Also show what --prune would delete') as unknown as Argv<DiffArgs>;
 }
 
-export async function handler(args: ApplyArgs): Promise<void> {
-  const ref = args.image ?? args.ref;
-  if (!ref) throw new PolicyOciError('USAGE', 'diff needs a reference (REF or -i REF)');
-  const [{ readArtifact }, { openTarget }, { KubeClient }, { diffPolicies }, { render }] = await Promise.all([
-    import('../artifact/unpack.ts'),
-    import('../content/open.ts'),
-    import('../kube/client.ts'),
-    import('../kube/diff.ts'),
+export async function handler(args: DiffArgs): Promise<void> {
+  const source = await sourceOptionsFrom(args, 'diff');
+  const [{ diff }, { diffText }, { render }, { startReporter }] = await Promise.all([
+    import('../core/diff.ts'),
+    import('../output/diff.ts'),
     import('../output/render.ts'),
+    import('../output/reporter.ts'),
   ]);
-  const opened = await openTarget(ref, args, { push: false });
-  const read = await readArtifact(opened.target, opened.reference, { limits: limitsFrom(args) });
-  const objects = read.policies.filter((p) => !args.engine?.length || args.engine.includes(p.engine)).map((p) => p.object);
-  const client = KubeClient.fromKubeconfig(kubeOptionsFrom(args));
-  const results = await diffPolicies(client, objects, {
+  const options = {
+    ...source,
+    kube: kubeOptionsFrom(args),
     ...(args.namespace ? { namespace: args.namespace } : {}),
     forceConflicts: args['force-conflicts'] ?? false,
-    ...(args.prune ? { prune: { repository: opened.repository } } : {}),
-  });
-  const changed = results.filter((r) => r.changed);
-  const errors = results.filter((r) => r.change === 'error');
-  render(args.format, { reference: opened.display, digest: read.root.digest, context: client.contextName, changed: changed.length, results }, (r) =>
-    [
-      ...r.results.filter((x) => x.diff).map((x) => x.diff.trimEnd()),
-      ...errors.map((x) => `${x.kind.toLowerCase()}/${x.namespace ? `${x.namespace}/` : ''}${x.name}: ${x.error ?? 'error'}`),
-      `${r.changed} of ${r.results.length} object(s) would change in context ${r.context}`,
-    ].join('\n'),
-  );
-  if (errors.length > 0) throw new PolicyOciError('CLUSTER', `${errors.length} object(s) could not be compared`);
+    prune: args.prune ?? false,
+  };
+  const reporter = await startReporter();
+  let summary;
+  try {
+    summary = await diff(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, summary, diffText);
+  if (summary.errors > 0) throw new PolicyOciError('CLUSTER', `${summary.errors} object(s) could not be compared`);
   // Like `kubectl diff`: 1 means "there are differences", not a failure.
-  if (changed.length > 0) process.exitCode = 1;
+  if (summary.changed > 0) process.exitCode = 1;
 }

@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import type { DiscoverOptions } from '../core/discover.ts';
+import { PolicyOciError } from '../errors.ts';
 import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
 import { withRegistryFlags, type RegistryFlags } from './options.ts';
 
@@ -15,18 +17,34 @@ export function builder(y: Argv): Argv<DiscoverArgs> {
   return withReferrersFlags(withRegistryFlags(y))
     .positional('ref', { type: 'string', demandOption: true })
     .option('artifact-type', { type: 'string', array: true, describe: 'Only referrers of this artifact type (first level; repeatable)' })
-    .option('depth', { type: 'number', default: 3, describe: 'Levels of referrers to follow' })
+    .option('depth', { type: 'number', default: 3, describe: 'Levels of referrers to follow (1: only what refers to REF itself)' })
     .example('$0 discover localhost:5000/app:v1', 'Tree of what refers to the image')
+    .example('$0 discover localhost:5000/app:v1 --depth 1 --artifact-type application/vnd.cncf.kyverno.config.v1+json', 'Only the Kyverno policies attached to it')
     .example('$0 discover localhost:5000/app:v1 --format json', 'The same, for scripts') as unknown as Argv<DiscoverArgs>;
 }
 
 export async function handler(args: DiscoverArgs): Promise<void> {
-  const [{ discover, renderDiscoverTree }, { openTarget }, { render }] = await Promise.all([import('../core/discover.ts'), import('../content/open.ts'), import('../output/render.ts')]);
-  const opened = await openTarget(args.ref, args, { push: false });
-  const result = await discover(opened.target, opened.display, opened.reference, {
+  if (!Number.isInteger(args.depth) || args.depth < 1) throw new PolicyOciError('USAGE', `--depth takes a whole number of levels, at least 1 (got ${String(args.depth)})`);
+  const [{ discover }, { storeOptionsFrom }, { startReporter }, { render }, { discoverText }] = await Promise.all([
+    import('../core/discover.ts'),
+    import('./options.ts'),
+    import('../output/reporter.ts'),
+    import('../output/render.ts'),
+    import('../output/discover.ts'),
+  ]);
+  const options: DiscoverOptions = {
+    reference: args.ref,
+    store: await storeOptionsFrom(args),
     depth: args.depth,
     ...(args['artifact-type']?.length ? { artifactTypes: args['artifact-type'] } : {}),
-    ...(args['referrers-mode'] ? { mode: args['referrers-mode'] } : {}),
-  });
-  render(args.format, result, renderDiscoverTree);
+    ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
+  };
+  const reporter = await startReporter();
+  let result;
+  try {
+    result = await discover(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, discoverText);
 }

@@ -1,5 +1,6 @@
 // `--dry-run` means one thing everywhere, after kubectl: none | client | server.
-//   client: everything is read and checked locally, nothing is sent (push: print the manifest).
+//   client: everything is read and checked locally, nothing is sent (push: print the manifest;
+//           apply: list what would be applied, contacting no cluster).
 //   server: a cluster is asked to check everything and persists nothing (cluster writes only).
 // A bare `--dry-run` asks for the strongest check the command has: server where it writes to a
 // cluster, client elsewhere.
@@ -25,5 +26,7 @@ export function dryRunFrom(flags: DryRunFlag, options: { server: boolean }): Dry
   if (v === undefined || v === 'none' || v === 'false') return 'none';
   if (v === 'client' || (v === 'true' && !options.server)) return 'client';
   if (options.server && (v === 'server' || v === 'true')) return 'server';
-  throw new PolicyOciError('USAGE', `--dry-run takes ${options.server ? 'none, client or server' : 'none or client (nothing here writes to a cluster)'}, got "${v}"`);
+  // `--dry-run REF` gives REF to --dry-run: say how to write it.
+  const hint = /[/:.]/.test(v) ? ' (write --dry-run=VALUE, or put REF before --dry-run)' : '';
+  throw new PolicyOciError('USAGE', `--dry-run takes ${options.server ? 'none, client or server' : 'none or client (nothing here writes to a cluster)'}, got "${v}"${hint}`);
 }

@@ -1,5 +1,7 @@
-// The standard kubectl plugin flags, declared once for every command that talks to a cluster.
+// The standard kubectl plugin flags, declared once; each command says which it takes and what
+// -n means for it (export reads one namespace, apply and diff retarget policies into one…).
 import type { Argv } from 'yargs';
+import type { KubeOptions } from '../core/apply.ts';
 import { parseDuration } from './options.ts';
 
 export interface KubeFlags {
@@ -11,17 +13,29 @@ export interface KubeFlags {
   'request-timeout'?: string;
 }
 
-export function withKubeFlags<T>(y: Argv<T>): Argv<T & KubeFlags> {
-  return y
-    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
-    .option('context', { type: 'string', describe: 'The kubeconfig context to use' })
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace (export: only this one; apply: retarget namespaced policies)' })
-    .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'All namespaces (the default for export)' })
-    .option('selector', { alias: 'l', type: 'string', describe: 'Label selector, e.g. team=platform' }) as unknown as Argv<T & KubeFlags>;
+export interface KubeFlagSpec {
+  /** What -n/--namespace does for this command. */
+  namespace: string;
+  /** --context (migrate names its two contexts with flags of its own). Default true. */
+  context?: boolean;
+  /** What -l/--selector selects; not offered when absent. */
+  selector?: string;
+  /** What -A/--all-namespaces does; not offered when absent. */
+  allNamespaces?: string;
 }
 
-/** Options for KubeClient.fromKubeconfig from the flags. */
-export function kubeOptionsFrom(flags: KubeFlags, context = flags.context): { kubeconfig?: string; context?: string; namespace?: string; requestTimeoutMs?: number } {
+export function withKubeFlags<T>(y: Argv<T>, spec: KubeFlagSpec): Argv<T & KubeFlags> {
+  let out = y
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
+    .option('namespace', { alias: 'n', type: 'string', describe: spec.namespace });
+  if (spec.context ?? true) out = out.option('context', { type: 'string', describe: 'The kubeconfig context to use' });
+  if (spec.allNamespaces) out = out.option('all-namespaces', { alias: 'A', type: 'boolean', describe: spec.allNamespaces });
+  if (spec.selector) out = out.option('selector', { alias: 'l', type: 'string', describe: spec.selector });
+  return out as unknown as Argv<T & KubeFlags>;
+}
+
+/** The cluster options of the flags, for the context given (default --context). */
+export function kubeOptionsFrom(flags: KubeFlags, context = flags.context): KubeOptions {
   const timeout = parseDuration(flags['request-timeout']);
   return {
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),

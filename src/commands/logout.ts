@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
+import type { LogoutResult } from '../core/login.ts';
+import type { Format } from '../output/render.ts';
 
 interface LogoutArgs {
   registry: string;
-  format: 'text' | 'json';
+  format: Format;
 }
 
 export const command = 'logout <registry>';
@@ -13,7 +15,18 @@ export function builder(y: Argv): Argv<LogoutArgs> {
 }
 
 export async function handler(args: LogoutArgs): Promise<void> {
-  const [{ logoutFromRegistry }, { render }] = await Promise.all([import('../core/login.ts'), import('../output/render.ts')]);
-  const result = await logoutFromRegistry(args.registry);
-  render(args.format, result, (r) => (r.removed ? `Removed credentials for ${r.registry}` : `No credentials were stored for ${r.registry}`));
+  const [{ logout }, { render }, { logoutText }, { startReporter }] = await Promise.all([
+    import('../core/login.ts'),
+    import('../output/render.ts'),
+    import('../output/login.ts'),
+    import('../output/reporter.ts'),
+  ]);
+  const reporter = await startReporter();
+  let result: LogoutResult;
+  try {
+    result = await logout({ registry: args.registry }, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, logoutText);
 }

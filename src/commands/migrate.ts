@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { isServerDryRun, withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { dryRunFrom } from './dryrun.ts';
+import { refusePushFlags, withPushFlags, type PushFlags } from './export.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { storeOptionsFrom } from './options.ts';
 
-interface MigrateArgs extends RegistryFlags, KubeFlags, ApplyFlags {
+interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags {
   'from-context': string;
   'to-context': string;
   via?: string;
@@ -15,65 +17,66 @@ interface MigrateArgs extends RegistryFlags, KubeFlags, ApplyFlags {
 export const command = 'migrate';
 export const describe = 'Export the policies of one context and apply them to another, optionally through a registry';
 
+const DETAILS =
+  'The export reads every namespace of --from-context; -n retargets namespaced policies in --to-context.\n' +
+  '--via REF pushes the policies to REF first and applies what is read back from it (digest-verified), leaving a record; ' +
+  'with --oci-layout, --via names an OCI image layout directory instead: --via ./snap:v1 --oci-layout.\n' +
+  'A dry run pushes nothing to --via. --dry-run=server: --to-context checks everything and persists nothing; ' +
+  '--dry-run=client: --to-context is not contacted at all, what would be applied is listed.\n' +
+  '--prune records the source on every policy it applies (the --via repository, else "context:<from-context>") and deletes ' +
+  'from --to-context the policies an earlier migrate --prune applied from that source that it no longer holds.';
+
 export function builder(y: Argv): Argv<MigrateArgs> {
-  return withApplyFlags(withKubeFlags(withRegistryFlags(y)))
+  const withKube = withKubeFlags(withPushFlags(y, 'With --via: parallel uploads'), {
+    namespace: 'Retarget every namespaced policy into this namespace of --to-context (the export reads every namespace)',
+    context: false,
+    selector: 'Migrate only policies with these labels, e.g. team=platform',
+  });
+  return withApplyFlags(withKube, {
+    prune: 'Delete from --to-context what an earlier migrate --prune applied from the same source (the --via repository, else --from-context) that the source no longer holds',
+    dryRun: 'client: read --from-context and list what would be applied, contact --to-context not at all; server: --to-context checks everything and persists nothing; neither pushes to --via',
+  })
     .option('from-context', { type: 'string', demandOption: true, describe: 'Context to export from' })
     .option('to-context', { type: 'string', demandOption: true, describe: 'Context to apply to' })
-    .option('via', { type: 'string', describe: 'Push to this reference first and apply what is read back from it' })
+    .option('via', { type: 'string', describe: 'Push to this reference first and apply what is read back from it (kept as a record)' })
+    .option('oci-layout', { type: 'boolean', describe: '--via names an OCI image layout directory (DIR:tag or DIR@digest), not a registry' })
     .option('engine', { type: 'string', array: true, describe: 'Only these engines' })
     .option('kind', { type: 'string', array: true, describe: 'Only these kinds' })
+    .usage(`$0 migrate\n\n${describe}.\n${DETAILS}`)
     .example('$0 migrate --from-context old --to-context new', 'Directly, in memory')
     .example('$0 migrate --from-context old --to-context new --via ghcr.io/acme/policies:migration', 'Through a registry (kept as a record)')
-    .example('$0 migrate --from-context a --to-context b --via --oci-layout ./snap:v1', 'Through an OCI layout on disk') as unknown as Argv<MigrateArgs>;
+    .example('$0 migrate --from-context a --to-context b --via ./snap:v1 --oci-layout', 'Through an OCI image layout on disk: the directory ./snap, tag v1')
+    .example('$0 migrate --from-context old --to-context new --dry-run=client', 'List what would be applied; --to-context is not contacted') as unknown as Argv<MigrateArgs>;
 }
 
 export async function handler(args: MigrateArgs): Promise<void> {
   if (args['from-context'] === args['to-context']) throw new PolicyOciError('USAGE', '--from-context and --to-context name the same context');
-  const dryRun = isServerDryRun(args);
-  const [{ readCluster, packLive }, { applyObjects, summarise, renderApply }, { KubeClient }, { render }] = await Promise.all([
-    import('../core/export.ts'),
-    import('../core/apply.ts'),
-    import('../kube/client.ts'),
+  if (!args.via) refusePushFlags(args, 'without --via: nothing is pushed');
+  const dryRun = dryRunFrom(args, { server: true });
+  const [{ migrate }, { migrateText }, { render }, { startReporter }] = await Promise.all([
+    import('../core/migrate.ts'),
+    import('../output/migrate.ts'),
     import('../output/render.ts'),
+    import('../output/reporter.ts'),
   ]);
-  const from = KubeClient.fromKubeconfig(kubeOptionsFrom({ ...args, namespace: undefined }, args['from-context']));
-  const to = KubeClient.fromKubeconfig(kubeOptionsFrom(args, args['to-context']));
-  const live = await readCluster(from, { ...(args.engine ? { engines: args.engine } : {}), ...(args.kind ? { kinds: args.kind } : {}), ...(args.selector ? { labelSelector: args.selector } : {}) });
-  for (const s of live.skipped) process.stderr.write(`Warning: not exported from ${live.context}: ${s.kind}: ${s.reason}\n`);
-  const packed = packLive(live, {});
-  let objects = live.documents.map((d) => d.object);
-  let via: { reference: string; digest: string; unchanged: boolean } | undefined;
-  if (args.via) {
-    // Through the registry for real: push, then apply what is read back (digest-verified).
-    const [{ openTarget }, { publish }, { readArtifact }] = await Promise.all([import('../content/open.ts'), import('../artifact/publish.ts'), import('../artifact/unpack.ts')]);
-    const opened = await openTarget(args.via, args, { push: true });
-    const pushed = await publish(opened.target, packed, opened.tags, { concurrency: args.concurrency });
-    const read = await readArtifact(opened.target, pushed.digest);
-    objects = read.policies.map((p) => p.object);
-    via = { reference: opened.display, digest: pushed.digest, unchanged: pushed.unchanged };
-  }
-  const results = await applyObjects(to, objects, {
+  const options = {
+    from: kubeOptionsFrom({ ...args, namespace: undefined }, args['from-context']),
+    to: kubeOptionsFrom(args, args['to-context']),
+    selection: { ...(args.engine ? { engines: args.engine } : {}), ...(args.kind ? { kinds: args.kind } : {}), ...(args.selector ? { labelSelector: args.selector } : {}) },
+    ...(args.via ? { via: { reference: args.via, store: await storeOptionsFrom(args), ...(args.concurrency ? { concurrency: args.concurrency } : {}) } } : {}),
     ...(args.namespace ? { namespace: args.namespace } : {}),
     createNamespace: args['create-namespace'] ?? false,
     dryRun,
     forceConflicts: args['force-conflicts'] ?? false,
-  });
-  const counts = summarise(results);
-  const summary = {
-    from: live.context,
-    to: to.contextName,
-    exported: live.documents.length,
-    skipped: live.skipped,
-    ...(via ? { via } : {}),
-    reference: via?.reference ?? '(in memory)',
-    digest: via?.digest ?? packed.root.descriptor.digest,
-    context: to.contextName,
-    server: to.server,
-    dryRun,
-    results,
-    counts,
-    failed: counts.failed > 0,
+    prune: args.prune ?? false,
   };
-  render(args.format, summary, (s) => [`Exported ${s.exported} policies from ${s.from}${s.via ? ` through ${s.via.reference} (${s.via.digest})` : ''}`, renderApply(s)].join('\n'));
-  if (summary.failed) throw new PolicyOciError('CLUSTER', `${counts.failed} of ${results.length} object(s) failed to apply to ${to.contextName}`);
+  const reporter = await startReporter();
+  let summary;
+  try {
+    summary = await migrate(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, summary, migrateText);
+  if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${summary.results.length} object(s) failed to apply to ${summary.to}`);
 }

@@ -5,32 +5,54 @@ import type { StoreOptions } from '../content/open.ts';
 import type { Format } from '../output/render.ts';
 import type { TransportOptions } from '../registry/transport.ts';
 
-export interface RegistryFlags {
-  'oci-layout'?: boolean;
+/** How to reach a registry: TLS, plain HTTP, timeouts (login needs only these). */
+export interface TransportFlags {
   'plain-http'?: boolean;
   insecure?: boolean;
   'ca-file'?: string;
   'cert-file'?: string;
   'key-file'?: string;
-  username?: string;
-  'password-stdin'?: boolean;
-  concurrency: number;
   'request-timeout'?: string;
   format: Format;
 }
 
-export function withRegistryFlags<T>(y: Argv<T>): Argv<T & RegistryFlags> {
+export interface RegistryFlags extends TransportFlags {
+  'oci-layout'?: boolean;
+  username?: string;
+  'password-stdin'?: boolean;
+}
+
+export interface ConcurrencyFlag {
+  concurrency?: number;
+}
+
+export function withTransportFlags<T>(y: Argv<T>): Argv<T & TransportFlags> {
   return y
-    .option('oci-layout', { type: 'boolean', describe: 'REF is an OCI image layout directory (DIR:tag or DIR@digest)' })
-    .option('plain-http', { type: 'boolean', describe: 'Use http instead of https (default for localhost and 127.0.0.0/8)' })
+    .option('plain-http', { type: 'boolean', describe: 'Use http instead of https (default for localhost and 127.0.0.0/8; --plain-http=false forces https there)' })
     .option('insecure', { type: 'boolean', describe: 'Skip TLS certificate verification' })
     .option('ca-file', { type: 'string', describe: 'Extra CA certificate (PEM) to trust for the registry' })
     .option('cert-file', { type: 'string', describe: 'Client certificate (PEM) for mutual TLS' })
     .option('key-file', { type: 'string', describe: 'Client key (PEM) for mutual TLS' })
+    .option('request-timeout', { type: 'string', describe: 'Timeout per request, e.g. 30s, 2m (0 = none)' }) as unknown as Argv<T & TransportFlags>;
+}
+
+export function withRegistryFlags<T>(y: Argv<T>): Argv<T & RegistryFlags> {
+  return withTransportFlags(y.option('oci-layout', { type: 'boolean', describe: 'REF is an OCI image layout directory (DIR:tag or DIR@digest)' }))
     .option('username', { alias: 'u', type: 'string', describe: 'Registry user name (password from --password-stdin)' })
-    .option('password-stdin', { type: 'boolean', describe: 'Read the registry password or token from stdin' })
-    .option('concurrency', { type: 'number', default: 8, describe: 'Parallel uploads/downloads' })
-    .option('request-timeout', { type: 'string', describe: 'Timeout per request, e.g. 30s, 2m (0 = none)' }) as unknown as Argv<T & RegistryFlags>;
+    .option('password-stdin', { type: 'boolean', describe: 'Read the registry password or token from stdin' }) as unknown as Argv<T & RegistryFlags>;
+}
+
+/** `--concurrency`, only on the commands that move many blobs at once (left undefined: core's default). */
+export function withConcurrencyFlag<T>(y: Argv<T>, describe = 'Parallel uploads/downloads (default 8)'): Argv<T & ConcurrencyFlag> {
+  return y.option('concurrency', {
+    type: 'number',
+    describe,
+    coerce: (v: unknown) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 256) throw new PolicyOciError('USAGE', `--concurrency takes a whole number from 1 to 256, got "${String(v)}"`);
+      return n;
+    },
+  }) as unknown as Argv<T & ConcurrencyFlag>;
 }
 
 export function parseDuration(text: string | undefined): number | undefined {
@@ -62,15 +84,15 @@ export async function readStdin(): Promise<string> {
 }
 
 /** The transport part of the registry flags, shared by every command that talks to a registry. */
-export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOptions {
+export function transportOptionsFrom(flags: Partial<TransportFlags & ConcurrencyFlag>): TransportOptions {
   const timeout = parseDuration(flags['request-timeout']);
   return {
-    ...(flags['plain-http'] ? { plainHttp: true } : {}),
+    ...(flags['plain-http'] !== undefined ? { plainHttp: flags['plain-http'] } : {}),
     ...(flags.insecure ? { insecure: true } : {}),
     ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
     ...(flags['cert-file'] ? { certFile: flags['cert-file'] } : {}),
     ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
-    ...(flags.concurrency ? { concurrency: Math.max(flags.concurrency, 1) } : {}),
+    ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     ...(timeout ? { requestTimeoutMs: timeout } : {}),
   };
 }
@@ -78,7 +100,7 @@ export function transportOptionsFrom(flags: Partial<RegistryFlags>): TransportOp
 let stdinPassword: Promise<string> | undefined;
 
 /** The registry flags as typed store options; the password is read from stdin once. */
-export async function storeOptionsFrom(flags: Partial<RegistryFlags & { 'max-manifest-size': number }>, ociLayout = flags['oci-layout'] ?? false): Promise<StoreOptions> {
+export async function storeOptionsFrom(flags: Partial<RegistryFlags & ConcurrencyFlag & { 'max-manifest-size': number }>, ociLayout = flags['oci-layout'] ?? false): Promise<StoreOptions> {
   if (flags['password-stdin'] && !flags.username) throw new PolicyOciError('USAGE', '--password-stdin needs --username');
   let credentials: StoreOptions['credentials'];
   if (flags.username) {

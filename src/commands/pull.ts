@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
+import type { PullOptions, PullResult } from '../core/pull.ts';
 import { PolicyOciError } from '../errors.ts';
-import { applyBuilder, applyFromArgs, type ApplyArgs } from './apply.ts';
-import { limitsFrom } from './limits.ts';
+import { applyBuilder, applyFromArgs, sourceOptionsFrom, type ApplyArgs } from './apply.ts';
 
 interface PullArgs extends ApplyArgs {
   output?: string;
@@ -9,77 +9,83 @@ interface PullArgs extends ApplyArgs {
   apply?: boolean;
 }
 
+/** A flag as parsed (its yargs key) and as the user knows it (for messages). */
+interface NamedFlag {
+  key: string;
+  name: string;
+}
+
+/**
+ * Flags pull offers only because `pull --apply` is `apply` (apply's flags from kubeflags.ts and
+ * applyflags.ts): when pull writes files they would change nothing, silently. `--request-timeout` is not
+ * here: it bounds registry requests too.
+ */
+export const APPLY_ONLY_FLAGS: readonly NamedFlag[] = [
+  { key: 'dry-run', name: '--dry-run' },
+  { key: 'force-conflicts', name: '--force-conflicts' },
+  { key: 'create-namespace', name: '--create-namespace' },
+  { key: 'prune', name: '--prune' },
+  { key: 'kubeconfig', name: '--kubeconfig' },
+  { key: 'context', name: '--context' },
+  { key: 'namespace', name: '-n/--namespace' },
+];
+
+/** Flags for writing files, which `pull --apply` does not do. */
+export const FILES_ONLY_FLAGS: readonly NamedFlag[] = [
+  { key: 'output', name: '-o/--output' },
+  { key: 'force', name: '--force' },
+];
+
+/** The flags of `flags` the user gave (yargs leaves a flag without a default undefined when not given). */
+export function givenFlags(args: object, flags: readonly NamedFlag[]): string[] {
+  return flags.filter((f) => (args as Record<string, unknown>)[f.key] !== undefined).map((f) => f.name);
+}
+
+function listOf(names: string[]): string {
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
 export const command = 'pull [ref]';
 export const describe = 'Pull a policy artifact and write one YAML file per policy';
 
 export function builder(y: Argv): Argv<PullArgs> {
   return applyBuilder(y)
-    .option('output', { alias: ['o', 'd', 'dir'], type: 'string', describe: 'Output directory', default: '.' })
+    .option('output', { alias: ['o', 'd', 'dir'], type: 'string', describe: 'Output directory (default: the current directory)' })
     .option('force', { type: 'boolean', describe: 'Overwrite files that already exist' })
     .option('apply', { type: 'boolean', describe: 'Apply to the cluster instead of writing files (see `apply`)' })
-    .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster')
+    .group(FILES_ONLY_FLAGS.map((f) => f.key), 'Writing files (without --apply):')
+    .group(['apply', ...APPLY_ONLY_FLAGS.map((f) => f.key)], 'Applying to a cluster (with --apply):')
     .example('$0 pull localhost:5000/policies:v1 -o ./policies', 'Write each policy to ./policies')
     .example('$0 pull -i ghcr.io/acme/policies@sha256:… -d out', 'Pull by digest, the proposals\' form')
-    .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory') as unknown as Argv<PullArgs>;
+    .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory')
+    .example('$0 pull localhost:5000/policies:v1 --verify-key cosign.pub -o out', 'Only if signed with the key')
+    .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster') as unknown as Argv<PullArgs>;
 }
 
 export async function handler(args: PullArgs): Promise<void> {
-  if (args.apply) return applyFromArgs(args);
-  const ref = args.image ?? args.ref;
-  if (!ref) throw new PolicyOciError('USAGE', 'pull needs a reference (REF or -i REF)');
-  const [{ pullToDirectory }, { openTarget }, { render }, { startProgress }] = await Promise.all([
-    import('../core/pull.ts'),
-    import('../content/open.ts'),
-    import('../output/render.ts'),
-    import('../output/progress.ts'),
-  ]);
-  const opened = await openTarget(ref, args, { push: false });
-  if (args['verify-key'] || args['from-referrers']) return pullTrusted(opened, args);
-  const progress = await startProgress(`Pulling ${opened.display}`);
-  try {
-    const summary = await pullToDirectory(opened.target, opened.display, opened.reference, {
-      dir: args.output ?? '.',
-      force: args.force ?? false,
-      limits: limitsFrom(args),
-      concurrency: args.concurrency,
-      engines: args.engine ?? [],
-    });
-    progress.stop();
-    for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
-    render(args.format, summary, (s) =>
-      [`Pulled ${s.files.length} policies from ${s.reference} (${s.digest}) into ${s.directory}`, ...s.files.map((f) => `  ${f.file}\t${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`)].join('\n'),
-    );
-  } finally {
-    progress.stop();
+  if (args.apply) {
+    const fileFlags = givenFlags(args, FILES_ONLY_FLAGS);
+    if (fileFlags.length) throw new PolicyOciError('USAGE', `pull --apply writes no files: ${listOf(fileFlags)} ${fileFlags.length === 1 ? 'has' : 'have'} no meaning with it`);
+    return applyFromArgs(args);
   }
-}
-
-/** --verify-key / --from-referrers: what may be read, decided (signatures checked) before reading. */
-export async function selectFromArgs(opened: import('../content/open.ts').OpenedTarget, args: PullArgs) {
-  const { selectArtifacts } = await import('../core/verify.ts');
-  return selectArtifacts(opened.target, opened.display, opened.reference, {
-    ...(args['verify-key'] ? { verifyKeyPath: args['verify-key'] } : {}),
-    fromReferrers: args['from-referrers'] ?? false,
-    ...(args['referrers-mode'] ? { mode: args['referrers-mode'] } : {}),
-    onWarning: (w) => process.stderr.write(`Warning: ${w}\n`),
-  });
-}
-
-async function pullTrusted(opened: import('../content/open.ts').OpenedTarget, args: PullArgs): Promise<void> {
-  const [{ pullSelected }, { render }] = await Promise.all([import('../core/attach.ts'), import('../output/render.ts')]);
-  const selected = await selectFromArgs(opened, args);
-  const summary = await pullSelected(opened.target, opened.display, selected, {
-    dir: args.output ?? '.',
-    force: args.force ?? false,
-    limits: limitsFrom(args),
-    concurrency: args.concurrency,
-    engines: args.engine ?? [],
-  });
-  for (const w of summary.warnings) process.stderr.write(`Warning: ${w}\n`);
-  render(args.format, summary, (s) =>
-    [
-      `Pulled ${s.files.length} policies from ${s.reference} (${s.artifacts.length === 1 && s.artifacts[0] === s.digest ? s.digest : `${s.artifacts.length} artifact(s) attached to ${s.digest}`})${s.verified ? ', signature verified,' : ''} into ${s.directory}`,
-      ...s.files.map((f) => `  ${f.file}\t${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`),
-    ].join('\n'),
-  );
+  const clusterFlags = givenFlags(args, APPLY_ONLY_FLAGS);
+  if (clusterFlags.length) {
+    throw new PolicyOciError('USAGE', `${listOf(clusterFlags)} only ${clusterFlags.length === 1 ? 'means' : 'mean'} something with --apply: without it pull writes files and talks to no cluster`);
+  }
+  const source = await sourceOptionsFrom(args, 'pull');
+  const [{ pull }, { render }, { pullText }, { startReporter }] = await Promise.all([
+    import('../core/pull.ts'),
+    import('../output/render.ts'),
+    import('../output/pull.ts'),
+    import('../output/reporter.ts'),
+  ]);
+  const options: PullOptions = { ...source, directory: args.output ?? '.', force: args.force ?? false };
+  const reporter = await startReporter();
+  let result: PullResult;
+  try {
+    result = await pull(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, pullText);
 }

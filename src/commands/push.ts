@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
+import type { PushOptions, PushResult } from '../core/push.ts';
 import { PolicyOciError } from '../errors.ts';
-import { parseAnnotations, readStdin, STDIN_MARKER, withRegistryFlags, type RegistryFlags } from './options.ts';
+import { dryRunFrom, withDryRunFlag, type DryRunFlag } from './dryrun.ts';
+import { parseAnnotations, readStdin, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 
-interface PushArgs extends RegistryFlags {
+interface PushArgs extends RegistryFlags, ConcurrencyFlag, DryRunFlag {
   ref?: string;
   paths?: string[];
   image?: string;
@@ -10,14 +12,13 @@ interface PushArgs extends RegistryFlags {
   bundle?: boolean;
   annotation?: string[];
   'skip-validation'?: boolean;
-  'dry-run'?: boolean;
 }
 
 export const command = 'push [ref] [paths..]';
 export const describe = 'Validate policy files and push them to an OCI registry or layout';
 
 export function builder(y: Argv): Argv<PushArgs> {
-  return withRegistryFlags(y)
+  return withDryRunFlag(withConcurrencyFlag(withRegistryFlags(y)), { server: false, describe: 'Print the manifest that would be pushed; send nothing' })
     .positional('ref', { type: 'string', describe: 'Destination, e.g. ghcr.io/acme/policies:v1,latest' })
     .positional('paths', { type: 'string', array: true, describe: 'Files or directories (recursive); - reads stdin' })
     .option('image', { alias: 'i', type: 'string', describe: 'Destination (the proposals\' -i form)' })
@@ -25,60 +26,57 @@ export function builder(y: Argv): Argv<PushArgs> {
     .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy' })
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value (repeatable)' })
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
-    .option('dry-run', { type: 'boolean', describe: 'Print the manifest that would be pushed; send nothing' })
     .example('$0 push localhost:5000/policies:v1 ./policies', 'Push a directory of Kyverno/KubeArmor policies')
     .example('$0 push -i ghcr.io/acme/policies:v1,latest -p a.yaml -p b.yaml', 'The proposals\' form, with two tags')
     .example('$0 push --oci-layout ./layout:v1 ./policies', 'Push into an OCI image layout directory')
-    .example('cat p.yaml | $0 push localhost:5000/p:v1 -', 'Read policies from stdin') as unknown as Argv<PushArgs>;
+    .example('cat p.yaml | $0 push localhost:5000/p:v1 -', 'Read policies from stdin')
+    .example('$0 push localhost:5000/policies:v1 ./policies --dry-run', 'Print the manifest; send nothing') as unknown as Argv<PushArgs>;
 }
 
-export async function handler(args: PushArgs): Promise<void> {
-  let ref = args.image;
+/** The destination and the files, from either form: `push REF PATHS…` or `push -i REF -p PATH…`. */
+function destinationAndPaths(args: PushArgs): { reference: string; paths: string[] } {
+  let reference = args.image;
   let paths = [...(args.policy ?? [])];
-  if (ref === undefined) {
-    ref = args.ref;
+  if (reference === undefined) {
+    reference = args.ref;
     paths.push(...(args.paths ?? []));
   } else if (args.ref !== undefined) {
     paths = [args.ref, ...(args.paths ?? []), ...paths];
   }
   paths = paths.map((p) => (p === STDIN_MARKER ? '-' : p));
-  if (!ref) throw new PolicyOciError('USAGE', 'push needs a destination reference (REF or -i REF)');
+  if (!reference) throw new PolicyOciError('USAGE', 'push needs a destination reference (REF or -i REF)');
   if (paths.length === 0) throw new PolicyOciError('USAGE', 'push needs at least one file or directory (or - for stdin)');
-  const [{ preparePush, pushPrepared }, { openTarget }, { render }, { startProgress }] = await Promise.all([
+  return { reference, paths };
+}
+
+export async function handler(args: PushArgs): Promise<void> {
+  // First: `push --dry-run REF PATH` gives REF to --dry-run, and this error says so.
+  const dryRun = dryRunFrom(args, { server: false });
+  const { reference, paths } = destinationAndPaths(args);
+  if (dryRun === 'server') throw new PolicyOciError('USAGE', 'push has no server-side dry run'); // dryRunFrom refuses it already; narrows the type
+  const [{ push }, { render }, { pushText }, { startReporter }] = await Promise.all([
     import('../core/push.ts'),
-    import('../content/open.ts'),
     import('../output/render.ts'),
-    import('../output/progress.ts'),
+    import('../output/push.ts'),
+    import('../output/reporter.ts'),
   ]);
-  const prepared = await preparePush({
+  const options: PushOptions = {
+    reference,
+    store: await storeOptionsFrom(args),
     paths,
     skipValidation: args['skip-validation'] ?? false,
     bundle: args.bundle ?? false,
     annotations: parseAnnotations(args.annotation),
     readStdin,
-  });
-  for (const w of prepared.warnings) process.stderr.write(`Warning: ${w}\n`);
-  if (args['dry-run']) {
-    const root = prepared.packed.root;
-    render(args.format, { reference: ref, digest: root.descriptor.digest, manifest: JSON.parse(root.content.toString('utf8')) as unknown, manifests: prepared.packed.manifests.map((m) => m.manifest) }, (r) =>
-      [`Would push ${prepared.documents.length} policies to ${ref} as ${r.digest}`, JSON.stringify(r.manifests.length === 1 ? r.manifests[0] : r.manifest, null, 2)].join('\n'),
-    );
-    return;
-  }
-  const opened = await openTarget(ref, args, { push: true });
-  const progress = await startProgress(`Pushing ${prepared.documents.length} policies to ${opened.display}`);
+    dryRun,
+    concurrency: args.concurrency,
+  };
+  const reporter = await startReporter();
+  let result: PushResult;
   try {
-    const summary = await pushPrepared(opened.target, opened.display, prepared, opened.tags, args.concurrency, (done, total) =>
-      progress.update(`Pushing blobs to ${opened.display}: ${done}/${total}`),
-    );
-    progress.stop();
-    render(args.format, summary, (s) =>
-      s.unchanged
-        ? `unchanged: ${s.reference} already points at ${s.digest} (${s.policies} policies)`
-        : `Pushed ${s.policies} policies (${s.engines.map((e) => `${e.engine}: ${e.policies}`).join(', ')}) to ${s.reference}\n` +
-          `Uploaded ${s.blobsUploaded} of ${s.blobsTotal} blobs (${s.bytesUploaded} bytes)\nDigest: ${s.digest}`,
-    );
+    result = await push(options, reporter);
   } finally {
-    progress.stop();
+    reporter.stop();
   }
+  render(args.format, result, pushText);
 }

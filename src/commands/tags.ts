@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import type { TagsResult } from '../core/tags.ts';
+import { storeOptionsFrom, withRegistryFlags, type RegistryFlags } from './options.ts';
 
 interface TagsArgs extends RegistryFlags {
   repo: string;
@@ -11,12 +12,24 @@ export const describe = 'List the tags of a repository (or an OCI layout)';
 export function builder(y: Argv): Argv<TagsArgs> {
   return withRegistryFlags(y)
     .positional('repo', { type: 'string', demandOption: true })
-    .example('$0 tags localhost:5000/policies', 'One tag per line') as unknown as Argv<TagsArgs>;
+    .example('$0 tags localhost:5000/policies', 'One tag per line')
+    .example('$0 tags --oci-layout ./layout', 'The tags of an OCI image layout') as unknown as Argv<TagsArgs>;
 }
 
 export async function handler(args: TagsArgs): Promise<void> {
-  const [{ openTarget }, { render }] = await Promise.all([import('../content/open.ts'), import('../output/render.ts')]);
-  const opened = await openTarget(args.repo, args, { push: false, repositoryOnly: true });
-  const tags = await opened.target.listTags();
-  render(args.format, { repository: opened.display, tags }, (r) => r.tags.join('\n'));
+  const [{ listTags }, { render }, { tagsText }, { startReporter }] = await Promise.all([
+    import('../core/tags.ts'),
+    import('../output/render.ts'),
+    import('../output/tags.ts'),
+    import('../output/reporter.ts'),
+  ]);
+  const options = { reference: args.repo, store: await storeOptionsFrom(args) };
+  const reporter = await startReporter();
+  let result: TagsResult;
+  try {
+    result = await listTags(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, tagsText);
 }

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { atDigest } from '../referrers/display.ts';
+import type { VerifyOptions } from '../core/verify.ts';
 import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
 import { withRegistryFlags, type RegistryFlags } from './options.ts';
 
@@ -16,7 +16,7 @@ export interface TrustFlags extends ReferrersFlags {
   'from-referrers'?: boolean;
 }
 
-/** pull/apply: `--verify-key` and `--from-referrers`. */
+/** pull/apply/diff: `--verify-key` and `--from-referrers`. */
 export function withTrustFlags<T>(y: Argv<T>): Argv<T & TrustFlags> {
   return withReferrersFlags(y)
     .option('verify-key', { type: 'string', describe: 'Refuse unless signed with this key (cosign.pub); checked before anything is written or applied' })
@@ -27,17 +27,30 @@ export function builder(y: Argv): Argv<VerifyArgs> {
   return withReferrersFlags(withRegistryFlags(y))
     .positional('ref', { type: 'string', demandOption: true })
     .option('key', { type: 'string', demandOption: true, describe: 'Public key (cosign.pub, PEM)' })
-    .example('$0 verify localhost:5000/policies:v1 --key cosign.pub', 'Exit 0 when a signature verifies, 6 when none does') as unknown as Argv<VerifyArgs>;
+    .example('$0 verify localhost:5000/policies:v1 --key cosign.pub', 'Exit 0 when a signature verifies, 6 when none does')
+    .example('$0 verify localhost:5000/app:v1 --key cosign.pub --format json', 'Every signature found, with its signed annotations') as unknown as Argv<VerifyArgs>;
 }
 
 export async function handler(args: VerifyArgs): Promise<void> {
-  const [{ verifyReference }, { openTarget }, { render }] = await Promise.all([import('../core/verify.ts'), import('../content/open.ts'), import('../output/render.ts')]);
-  const opened = await openTarget(args.ref, args, { push: false });
-  const summary = await verifyReference(opened.target, opened.display, opened.reference, args.key, args['referrers-mode']);
-  render(args.format, summary, (s) =>
-    [
-      `Verified ${atDigest(s.reference, s.digest)}: ${s.verified} of ${s.signatures.length} signature(s) verify with the key`,
-      ...s.signatures.map((g) => `  ${g.valid ? 'ok     ' : 'invalid'} ${g.source} ${g.manifest} layer ${g.layer}${g.reason ? `: ${g.reason}` : ''}`),
-    ].join('\n'),
-  );
+  const [{ verifyReference }, { storeOptionsFrom }, { startReporter }, { render }, { verifyText }] = await Promise.all([
+    import('../core/verify.ts'),
+    import('./options.ts'),
+    import('../output/reporter.ts'),
+    import('../output/render.ts'),
+    import('../output/verify.ts'),
+  ]);
+  const options: VerifyOptions = {
+    reference: args.ref,
+    store: await storeOptionsFrom(args),
+    keyPath: args.key,
+    ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
+  };
+  const reporter = await startReporter();
+  let result;
+  try {
+    result = await verifyReference(options, reporter);
+  } finally {
+    reporter.stop();
+  }
+  render(args.format, result, verifyText);
 }

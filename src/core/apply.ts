@@ -1,73 +1,109 @@
-// apply / pull --apply: read and check the whole artifact first, then apply its policies with
-// server-side apply. Only policy kinds of known engines ever reach the cluster (kube/apply.ts).
-import type { ReadLimits } from '../artifact/limits.ts';
-import { readArtifact } from '../artifact/unpack.ts';
-import type { Target } from '../content/types.ts';
-import { applyPolicies, hasFailures, type ApplyResult } from '../kube/apply.ts';
-import type { KubeClient } from '../kube/client.ts';
+// apply / pull --apply: read and check the whole artifact first (signatures included, see
+// source.ts), then apply its policies with server-side apply. Only policy kinds of known engines
+// ever reach the cluster (kube/apply.ts). A client dry run contacts no cluster at all.
+import { applyPolicies, hasFailures, planPolicies, type ApplyResult } from '../kube/apply.ts';
+import { KubeClient } from '../kube/client.ts';
+import { countActions, type ApplyAction } from '../kube/result.ts';
 import type { KubeObject } from '../policy/types.ts';
+import type { DryRun } from './dryrun.ts';
+import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
+import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
 
-export interface ApplyArtifactOptions {
+/** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
+export interface KubeOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** The context's namespace is replaced by this one (where namespace-less policies go). */
+  namespace?: string;
+  requestTimeoutMs?: number;
+}
+
+/** How objects go to a cluster: what apply and migrate share. */
+export interface ApplyObjectsOptions {
+  /** -n: every namespaced policy goes to this namespace. */
   namespace?: string;
   createNamespace: boolean;
-  dryRun: boolean;
+  dryRun: DryRun;
   forceConflicts: boolean;
-  /** The source repository, when --prune is given. */
+  /** --prune: the source recorded on every object, and what prune deletes by. */
   pruneRepository?: string;
-  limits?: ReadLimits;
-  engines?: string[];
+}
+
+export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOptions, 'pruneRepository'> {
+  kube: KubeOptions;
+  /** Delete what this tool applied earlier from the same repository and the artifact no longer holds. */
+  prune: boolean;
 }
 
 export interface ApplySummary {
   reference: string;
+  /** What the reference resolved to (the image, with fromReferrers). */
   digest: string;
+  /** The artifacts read, oldest first. */
+  artifacts: string[];
+  verified: boolean;
   context: string;
   server: string;
+  /** True for either dry run (nothing was changed). */
   dryRun: boolean;
+  dryRunStrategy: DryRun;
   results: ApplyResult[];
-  counts: Record<ApplyResult['action'], number>;
+  counts: Record<ApplyAction, number>;
   failed: boolean;
+  warnings: string[];
 }
 
-export function summarise(results: ApplyResult[]): Record<ApplyResult['action'], number> {
-  const counts = { created: 0, configured: 0, unchanged: 0, failed: 0, pruned: 0 };
-  for (const r of results) counts[r.action]++;
-  return counts;
-}
-
-export async function applyObjects(client: KubeClient, objects: KubeObject[], options: ApplyArtifactOptions): Promise<ApplyResult[]> {
+/** Server-side apply (or its server dry run), or with a client dry run what would be sent. */
+export async function applyObjects(client: KubeClient, objects: KubeObject[], options: ApplyObjectsOptions, reporter: Reporter, warn: (message: string) => void): Promise<ApplyResult[]> {
+  const prune = options.pruneRepository ? { repository: options.pruneRepository } : undefined;
+  const namespace = options.namespace ? { namespace: options.namespace } : {};
+  if (options.dryRun === 'client') {
+    if (prune) warn('--prune: what would be pruned is known only to the cluster, which a client dry run does not contact (use --dry-run=server)');
+    return planPolicies(objects, { ...namespace, defaultNamespace: client.namespace, ...(prune ? { prune } : {}) });
+  }
+  reporter.progress(`Applying ${objects.length} policies to context ${client.contextName}`);
   return applyPolicies(client, objects, {
-    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...namespace,
     createNamespace: options.createNamespace,
-    dryRun: options.dryRun,
+    dryRun: options.dryRun === 'server',
     forceConflicts: options.forceConflicts,
-    ...(options.pruneRepository ? { prune: { repository: options.pruneRepository } } : {}),
+    ...(prune ? { prune } : {}),
   });
 }
 
-export async function applyArtifact(target: Target, display: string, reference: string, client: KubeClient, options: ApplyArtifactOptions): Promise<ApplySummary> {
-  const read = await readArtifact(target, reference, options.limits ? { limits: options.limits } : {});
-  const objects = read.policies.filter((p) => !options.engines?.length || options.engines.includes(p.engine)).map((p) => p.object);
-  const results = await applyObjects(client, objects, options);
-  return {
-    reference: display,
-    digest: read.root.digest,
-    context: client.contextName,
-    server: client.server,
-    dryRun: options.dryRun,
-    results,
-    counts: summarise(results),
-    failed: hasFailures(results),
-  };
-}
-
-export function renderApply(s: ApplySummary): string {
-  const lines = s.results.map((r) => {
-    const id = `${r.kind.toLowerCase()}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-    const text = r.action === 'failed' ? `${id} failed: ${r.error ?? 'unknown error'}` : `${id} ${r.action}${s.dryRun ? ' (server dry run)' : ''}`;
-    return [text, ...(r.details ?? []).map((d) => `    ${d}`)].join('\n');
-  });
-  const c = s.counts;
-  lines.push(`${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.pruned} pruned, ${c.failed} failed (context ${s.context}${s.dryRun ? ', dry run' : ''})`);
-  return lines.join('\n');
+export async function applyArtifact(options: ApplyArtifactOptions, reporter: Reporter = silentReporter): Promise<ApplySummary> {
+  // The kubeconfig is read first (a wrong --context fails before a long download); the cluster
+  // is contacted only once the artifact is read whole and its signatures checked.
+  const client = KubeClient.fromKubeconfig(options.kube);
+  try {
+    const source = await readPolicySource(options, reporter);
+    const { warnings, warn } = collectWarnings(reporter);
+    const objects = source.policies.map((p) => p.object);
+    const results = await applyObjects(
+      client,
+      objects,
+      {
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        createNamespace: options.createNamespace,
+        dryRun: options.dryRun,
+        forceConflicts: options.forceConflicts,
+        ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
+      },
+      reporter,
+      warn,
+    );
+    return {
+      ...sourceFields(source),
+      context: client.contextName,
+      server: client.server,
+      dryRun: options.dryRun !== 'none',
+      dryRunStrategy: options.dryRun,
+      results,
+      counts: countActions(results),
+      failed: hasFailures(results),
+      warnings: [...source.warnings, ...warnings],
+    };
+  } finally {
+    await client.close();
+  }
 }

@@ -1,23 +1,36 @@
 // attach: push policies as artifacts whose `subject` is an image's manifest, so they travel with
 // the image they protect (one manifest per engine, each a referrer of the image). Every document
-// is read and validated before anything is sent, as push does.
-import type { KeyObject } from 'node:crypto';
+// is read and validated before anything is sent, as push does; each artifact goes up through
+// copyGraph and is indexed as a referrer (the registry's API, or the tag schema).
 import { packPolicies } from '../artifact/pack.ts';
+import { stagePacked } from '../artifact/publish.ts';
+import { copyGraph, CopySession } from '../content/copy.ts';
+import { openTarget, type StoreOptions } from '../content/open.ts';
+import { loadEngines } from '../engines/index.ts';
+import { PolicyOciError } from '../errors.ts';
 import { ANNOTATION_CREATED, KYVERNO_BUNDLE_CONFIG } from '../oci/mediatypes.ts';
 import type { Descriptor } from '../oci/types.ts';
-import type { Target } from '../content/types.ts';
-import { loadEngines } from '../engines/index.ts';
-import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
-import { mapLimit } from '../util/concurrency.ts';
-import { preparePush, type PushInput } from './push.ts';
+import { loadPolicies } from '../policy/load.ts';
+import { ReferrersClient, type PushReferrerResult, type ReferrersMode } from '../referrers/client.ts';
+import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
-export interface AttachOptions extends PushInput {
-  mode?: ReferrersMode;
+export interface AttachOptions {
+  /** The image (tag or digest) the policies protect; with `store.ociLayout` a layout `DIR:tag` or `DIR@digest`. */
+  reference: string;
+  store: StoreOptions;
+  /** Policy files or directories; "-" reads `readStdin`. */
+  paths: string[];
+  readStdin?: () => Promise<string>;
+  /** One tar+gzip layer per engine instead of one layer per policy. */
+  bundle?: boolean;
+  /** Manifest annotations; `org.opencontainers.image.created` defaults to now, and "" means none. */
+  annotations?: Record<string, string>;
+  /** Do not check policies against their CRD schemas. */
+  skipValidation?: boolean;
+  /** Also sign each attached artifact with this key (cosign.key, password in $COSIGN_PASSWORD, or PEM). */
+  signKeyPath?: string;
+  referrersMode?: ReferrersMode;
   concurrency?: number;
-  /** Sign each attached artifact with this key (cosign format), and where to say it lives. */
-  sign?: { key: KeyObject; dockerReference: string };
-  /** Fixed creation time (RFC 3339); default now. Set `--annotation org.opencontainers.image.created=` to override. */
-  now?: Date;
 }
 
 export interface AttachedArtifact {
@@ -30,7 +43,7 @@ export interface AttachedArtifact {
   signatureTag?: string;
 }
 
-export interface AttachSummary {
+export interface AttachResult {
   image: string;
   subject: Descriptor;
   artifacts: AttachedArtifact[];
@@ -43,29 +56,56 @@ export function policyArtifactTypes(): string[] {
   return [...loadEngines().map((e) => e.mediaTypes.config), KYVERNO_BUNDLE_CONFIG];
 }
 
-export async function attachPolicies(target: Target, display: string, reference: string, options: AttachOptions): Promise<AttachSummary> {
-  const subject = await target.resolve(reference);
-  const given = { [ANNOTATION_CREATED]: (options.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(options.annotations ?? {}) };
-  // An empty created annotation means "none" (a reproducible digest).
-  const annotations = Object.fromEntries(Object.entries(given).filter(([k, v]) => !(k === ANNOTATION_CREATED && v === '')));
-  const prepared = await preparePush({ ...options, annotations });
-  const packed = packPolicies(prepared.documents, loadEngines(), { bundle: options.bundle ?? false, annotations, subject });
-  const referrers = new ReferrersClient(target, options.mode ? { mode: options.mode } : {});
-  let uploaded = 0;
-  await mapLimit(packed.manifests.flatMap((m) => m.blobs), options.concurrency ?? 8, async (blob) => {
-    if (await target.pushBlob(blob.descriptor, blob.content)) uploaded++;
+/** The user's annotations, with the creation time (now) unless given; an empty one means none (a reproducible digest). */
+function withCreated(annotations: Record<string, string> = {}): Record<string, string> {
+  const given = { [ANNOTATION_CREATED]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...annotations };
+  return Object.fromEntries(Object.entries(given).filter(([k, v]) => !(k === ANNOTATION_CREATED && v === '')));
+}
+
+export async function attachPolicies(options: AttachOptions, reporter: Reporter = silentReporter): Promise<AttachResult> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  const { warnings, warn } = collectWarnings(reporter);
+  // A wrong key or password stops here, before the registry is contacted.
+  const key = options.signKeyPath ? await (await import('../signing/keys.ts')).loadPrivateKey(options.signKeyPath) : undefined;
+  const subject = await opened.target.resolve(opened.reference);
+  reporter.progress(`Reading ${options.paths.join(', ')}`);
+  const documents = await loadPolicies(options.paths, {
+    validate: !options.skipValidation,
+    onWarning: warn,
+    ...(options.readStdin ? { stdin: options.readStdin } : {}),
   });
+  for (const doc of documents) for (const w of doc.warnings ?? []) warn(w);
+  if (documents.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${options.paths.join(', ')}`);
+
+  const annotations = withCreated(options.annotations);
+  const packed = packPolicies(documents, loadEngines(), { bundle: options.bundle ?? false, annotations, subject });
+  const staged = stagePacked(packed);
+  const referrers = new ReferrersClient(opened.target, options.referrersMode ? { mode: options.referrersMode } : {});
+  const session = new CopySession();
+  const signing = key ? { key, dockerReference: (await import('../signing/identity.ts')).signingIdentity(opened) } : undefined;
+  let blobsUploaded = 0;
   const artifacts: AttachedArtifact[] = [];
   for (const m of packed.manifests) {
-    const pushed = await referrers.push(m.descriptor, m.content);
+    let pushed: PushReferrerResult | undefined;
+    const copied = await copyGraph(staged, opened.target, m.descriptor, {
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      session,
+      onBlob: (done, total) => reporter.progress(`Attaching ${m.engine} policies to ${opened.display}: ${done}/${total} blobs`),
+      pushReferrer: async (desc, content, tag) => {
+        pushed = await referrers.push(desc, content, tag);
+      },
+    });
+    blobsUploaded += copied.blobsCopied;
+    if (!pushed) throw new Error(`attach: the ${m.engine} manifest was not pushed as a referrer`);
     const entry: AttachedArtifact = { engine: m.engine, digest: m.descriptor.digest, artifactType: m.manifest.config.mediaType, policies: m.policies.length, indexedBy: pushed.indexedBy };
     if (pushed.indexTag) entry.indexTag = pushed.indexTag;
-    if (options.sign) {
+    if (signing) {
+      reporter.progress(`Signing ${m.descriptor.digest.slice(0, 19)}`);
       const { signManifest } = await import('../signing/cosign.ts');
-      const signed = await signManifest(target, m.descriptor, options.sign.key, referrers, { dockerReference: options.sign.dockerReference });
+      const signed = await signManifest(opened.target, m.descriptor, signing.key, referrers, { dockerReference: signing.dockerReference });
       entry.signatureTag = signed.signatureTag;
     }
     artifacts.push(entry);
   }
-  return { image: display, subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size }, artifacts, blobsUploaded: uploaded, warnings: prepared.warnings };
+  return { image: opened.display, subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size }, artifacts, blobsUploaded, warnings };
 }

@@ -1,11 +1,13 @@
 // discover: the artifacts that refer to a manifest (policies, signatures…), as a tree: referrers
 // (API or tag schema), and cosign's tag-based signatures/attestations/SBOMs next to each node.
-import type { ImageManifest } from '../oci/types.ts';
+import { openTarget, type StoreOptions } from '../content/open.ts';
+import { resolveOptional } from '../content/resolve.ts';
 import type { Target } from '../content/types.ts';
 import { COSIGN_SBOM, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE } from '../oci/mediatypes.ts';
+import type { ImageManifest } from '../oci/types.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
-import { atDigest, cosignTag } from '../referrers/tagschema.ts';
-import { resolveOptional } from '../content/resolve.ts';
+import { cosignTag } from '../referrers/tagschema.ts';
+import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
 export interface DiscoverNode {
   digest: string;
@@ -29,13 +31,17 @@ export interface DiscoverResult {
   /** How this store lists referrers. */
   referrersBy: 'api' | 'tag';
   referrers: DiscoverNode[];
+  /** Only when the tree had to be cut short. */
+  warnings?: string[];
 }
 
 export interface DiscoverOptions {
-  mode?: ReferrersMode;
+  reference: string;
+  store: StoreOptions;
+  referrersMode?: ReferrersMode;
   /** Only referrers of these artifact types (at the first level). */
   artifactTypes?: string[];
-  /** Levels to follow (default 3: image → policies → their signatures). */
+  /** Levels to follow, at least 1 (default 3: image → policies → their signatures). */
   depth?: number;
 }
 
@@ -46,15 +52,27 @@ const COSIGN_SUFFIXES = [
 ] as const;
 const MAX_NODES = 2000;
 
-export async function discover(target: Target, display: string, reference: string, options: DiscoverOptions = {}): Promise<DiscoverResult> {
-  const root = await target.resolve(reference);
-  const referrers = new ReferrersClient(target, options.mode ? { mode: options.mode } : {});
+export async function discover(options: DiscoverOptions, reporter: Reporter = silentReporter): Promise<DiscoverResult> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  const { target } = opened;
+  const referrers = new ReferrersClient(target, options.referrersMode ? { mode: options.referrersMode } : {});
+  const { warnings, warn } = collectWarnings(reporter);
+  reporter.progress(`Listing what refers to ${opened.display}`);
+  const root = await target.resolve(opened.reference);
+  const depth = options.depth ?? 3;
+  // --artifact-type filters the first level only (what is attached to the reference itself).
+  const wanted = (artifactType: string, level: number) => level > 1 || !options.artifactTypes?.length || options.artifactTypes.includes(artifactType);
   const seen = new Set<string>([root.digest]);
+  let cut = false;
   const walk = async (digest: string, level: number): Promise<DiscoverNode[]> => {
-    if (level > (options.depth ?? 3) || seen.size > MAX_NODES) return [];
+    if (level > depth) return [];
+    if (seen.size > MAX_NODES) {
+      if (!cut) warn(`more than ${MAX_NODES} referrers: the tree is cut short`);
+      cut = true;
+      return [];
+    }
     const nodes: DiscoverNode[] = [];
-    const found = await referrers.list({ digest }, level === 1 ? options.artifactTypes : undefined);
-    for (const r of found) {
+    for (const r of await referrers.list({ digest }, level === 1 ? options.artifactTypes : undefined)) {
       if (seen.has(r.digest)) continue;
       seen.add(r.digest);
       const node: DiscoverNode = { digest: r.digest, mediaType: r.mediaType, size: r.size, via: 'referrers', referrers: [] };
@@ -64,39 +82,36 @@ export async function discover(target: Target, display: string, reference: strin
       nodes.push(node);
     }
     for (const [suffix, artifactType] of COSIGN_SUFFIXES) {
-      if (level === 1 && options.artifactTypes?.length && !options.artifactTypes.includes(artifactType)) continue;
-      const tag = cosignTag(digest, suffix);
-      const desc = await resolveOptional(target, tag);
-      if (!desc || seen.has(`${desc.digest}/${tag}`)) continue;
-      seen.add(`${desc.digest}/${tag}`);
-      const node: DiscoverNode = { digest: desc.digest, mediaType: desc.mediaType, size: desc.size, artifactType, via: 'cosign-tag', tag, referrers: [] };
-      try {
-        const m = JSON.parse((await target.fetch(desc)).toString('utf8')) as ImageManifest;
-        if (Array.isArray(m.layers)) node.signatures = m.layers.length;
-      } catch {
-        /* listed without a count */
-      }
-      nodes.push(node);
+      if (!wanted(artifactType, level)) continue;
+      const node = await cosignTagNode(target, digest, suffix, artifactType, seen);
+      if (node) nodes.push(node);
     }
     return nodes;
   };
   const tree = await walk(root.digest, 1);
-  return { reference: display, digest: root.digest, mediaType: root.mediaType, size: root.size, referrersBy: (await referrers.usesApi()) ? 'api' : 'tag', referrers: tree };
+  return {
+    reference: opened.display,
+    digest: root.digest,
+    mediaType: root.mediaType,
+    size: root.size,
+    referrersBy: (await referrers.usesApi()) ? 'api' : 'tag',
+    referrers: tree,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
-export function renderDiscoverTree(r: DiscoverResult): string {
-  const lines = [atDigest(r.reference, r.digest)];
-  const draw = (nodes: DiscoverNode[], prefix: string) => {
-    nodes.forEach((n, i) => {
-      const last = i === nodes.length - 1;
-      const what = n.via === 'cosign-tag' ? `cosign ${n.tag?.split('.').pop()} (tag ${n.tag}${n.signatures !== undefined ? `, ${n.signatures} layer${n.signatures === 1 ? '' : 's'}` : ''})` : (n.artifactType ?? n.mediaType);
-      const created = n.annotations?.['org.opencontainers.image.created'];
-      lines.push(`${prefix}${last ? '└── ' : '├── '}${n.digest} ${what}${created ? ` created ${created}` : ''}`);
-      draw(n.referrers, `${prefix}${last ? '    ' : '│   '}`);
-    });
-  };
-  draw(r.referrers, '');
-  if (r.referrers.length === 0) lines.push('(no referrers)');
-  lines.push(`(referrers listed by ${r.referrersBy === 'api' ? 'the registry\'s referrers API' : 'the tag schema'})`);
-  return lines.join('\n');
+/** cosign's `sha256-<hex>.<suffix>` image next to `digest`, when there is one. */
+async function cosignTagNode(target: Target, digest: string, suffix: 'sig' | 'att' | 'sbom', artifactType: string, seen: Set<string>): Promise<DiscoverNode | undefined> {
+  const tag = cosignTag(digest, suffix);
+  const desc = await resolveOptional(target, tag);
+  if (!desc || seen.has(`${desc.digest}/${tag}`)) return undefined;
+  seen.add(`${desc.digest}/${tag}`);
+  const node: DiscoverNode = { digest: desc.digest, mediaType: desc.mediaType, size: desc.size, artifactType, via: 'cosign-tag', tag, referrers: [] };
+  try {
+    const manifest = JSON.parse((await target.fetch(desc)).toString('utf8')) as ImageManifest;
+    if (Array.isArray(manifest.layers)) node.signatures = manifest.layers.length;
+  } catch {
+    /* listed without a count */
+  }
+  return node;
 }

@@ -1,22 +1,118 @@
-// export: read the live policies of a cluster (bookkeeping stripped), then either write them as
-// files or pack and push them exactly as `push` would.
+// export: read the live policies of a cluster (bookkeeping stripped), then write them as files,
+// or pack them exactly as `push` would and push them (or, in a dry run, say what would be pushed).
+// Kinds that could not be read are warned about and listed in `skipped`, never silently left out.
 import { packPolicies, type PackedArtifact } from '../artifact/pack.ts';
+import { publish, type PublishResult } from '../artifact/publish.ts';
+import { openTarget, type StoreOptions } from '../content/open.ts';
 import { findKind, loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
-import type { KubeClient } from '../kube/client.ts';
+import { KubeClient } from '../kube/client.ts';
 import { readLivePolicies, type SkippedKind } from '../kube/export.ts';
+import type { ImageManifest } from '../oci/types.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import type { KubeObject, PolicyDocument } from '../policy/types.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { writeFilesAtomically } from '../util/files.ts';
+import type { KubeOptions } from './apply.ts';
+import type { DryRun } from './dryrun.ts';
+import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
 export interface ExportSelection {
   engines?: string[];
   kinds?: string[];
+  /** Only this namespace (namespaced kinds); default every namespace. */
   namespace?: string;
   labelSelector?: string;
 }
 
+/** Where the policies go: files in a directory, or an artifact pushed to a reference. */
+export type ExportOutput =
+  | { directory: string; force: boolean }
+  | { reference: string; store: StoreOptions; bundle: boolean; annotations: Record<string, string>; concurrency?: number; dryRun: PushDryRun };
+
+/** export writes to no cluster: there is nothing for a server to check. */
+export type PushDryRun = Exclude<DryRun, 'server'>;
+
+export interface ExportOptions {
+  kube: KubeOptions;
+  selection: ExportSelection;
+  output: ExportOutput;
+}
+
+interface ExportBase {
+  context: string;
+  skipped: SkippedKind[];
+  warnings: string[];
+}
+
+export interface ExportedFiles extends ExportBase {
+  mode: 'files';
+  directory: string;
+  files: string[];
+}
+
+export interface ExportDryRun extends ExportBase {
+  mode: 'dry-run';
+  reference: string;
+  digest: string;
+  policies: number;
+  manifests: ImageManifest[];
+  /** "Kind namespace/name" of each policy, in the order they were read. */
+  objects: string[];
+}
+
+export interface ExportPushed extends ExportBase, PublishResult {
+  mode: 'push';
+  reference: string;
+  policies: number;
+  engines: Array<{ engine: string; digest: string; policies: number }>;
+}
+
+export type ExportResult = ExportedFiles | ExportDryRun | ExportPushed;
+
+export async function exportPolicies(options: ExportOptions, reporter: Reporter = silentReporter): Promise<ExportResult> {
+  const out = options.output;
+  if ('directory' in out) {
+    const { live, base } = await readReported(options, reporter);
+    reporter.progress(`Writing ${live.documents.length} policies into ${out.directory}`);
+    return { mode: 'files', ...base, directory: out.directory, files: await writeLiveFiles(live, out.directory, out.force) };
+  }
+  // A bad reference fails before the cluster is read (opening it contacts nothing).
+  const opened = await openTarget(out.reference, out.store, { push: true });
+  const { live, base } = await readReported(options, reporter);
+  const packed = packLive(live, out);
+  if (out.dryRun === 'client') {
+    return {
+      mode: 'dry-run',
+      ...base,
+      reference: opened.display,
+      digest: packed.root.descriptor.digest,
+      policies: live.documents.length,
+      manifests: packed.manifests.map((m) => m.manifest),
+      objects: live.documents.map((d) => `${d.object.kind} ${d.object.metadata.namespace ? `${d.object.metadata.namespace}/` : ''}${d.object.metadata.name}`),
+    };
+  }
+  reporter.progress(`Pushing ${live.documents.length} policies to ${opened.display}`);
+  const pushed = await publish(opened.target, packed, opened.tags, out.concurrency ? { concurrency: out.concurrency } : {});
+  return {
+    mode: 'push',
+    ...pushed,
+    ...base,
+    reference: opened.display,
+    policies: live.documents.length,
+    engines: packed.manifests.map((m) => ({ engine: m.engine, digest: m.descriptor.digest, policies: m.policies.length })),
+  };
+}
+
+/** Reads the cluster; each kind that could not be read is a warning (and stays in `skipped`). */
+async function readReported(options: ExportOptions, reporter: Reporter): Promise<{ live: LivePolicies; base: ExportBase }> {
+  const { warnings, warn } = collectWarnings(reporter);
+  const live = await readCluster(options.kube, options.selection, reporter);
+  for (const s of live.skipped) warn(`not exported: ${s.kind}: ${s.reason}`);
+  return { live, base: { context: live.context, skipped: live.skipped, warnings } };
+}
+
+/** The live policies of a cluster, as documents ready to pack or write. */
 export interface LivePolicies {
   context: string;
   server: string;
@@ -24,22 +120,29 @@ export interface LivePolicies {
   skipped: SkippedKind[];
 }
 
-export async function readCluster(client: KubeClient, selection: ExportSelection): Promise<LivePolicies> {
-  const live = await readLivePolicies(client, {
-    ...(selection.engines?.length ? { engines: selection.engines } : {}),
-    ...(selection.kinds?.length ? { kinds: selection.kinds } : {}),
-    ...(selection.namespace ? { namespace: selection.namespace } : {}),
-    allNamespaces: !selection.namespace,
-    ...(selection.labelSelector ? { labelSelector: selection.labelSelector } : {}),
-  });
-  const documents = live.objects.map((object, index): PolicyDocument => {
-    const found = findKind(object.apiVersion, object.kind);
-    if (!found) throw new PolicyOciError('CLUSTER', `the cluster returned ${object.apiVersion}/${object.kind}, which is not a known policy kind`);
-    return { object, engine: found.engine.name, source: { file: `${client.contextName}:${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`, index } };
-  });
-  return { context: client.contextName, server: client.server, documents, skipped: live.skipped };
+export async function readCluster(kube: KubeOptions, selection: ExportSelection, reporter: Reporter): Promise<LivePolicies> {
+  const client = KubeClient.fromKubeconfig(kube);
+  try {
+    reporter.progress(`Reading the policies of context ${client.contextName}`);
+    const live = await readLivePolicies(client, {
+      ...(selection.engines?.length ? { engines: selection.engines } : {}),
+      ...(selection.kinds?.length ? { kinds: selection.kinds } : {}),
+      ...(selection.namespace ? { namespace: selection.namespace } : {}),
+      allNamespaces: !selection.namespace,
+      ...(selection.labelSelector ? { labelSelector: selection.labelSelector } : {}),
+    });
+    const documents = live.objects.map((object, index): PolicyDocument => {
+      const found = findKind(object.apiVersion, object.kind);
+      if (!found) throw new PolicyOciError('CLUSTER', `the cluster returned ${object.apiVersion}/${object.kind}, which is not a known policy kind`);
+      return { object, engine: found.engine.name, source: { file: `${client.contextName}:${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`, index } };
+    });
+    return { context: client.contextName, server: client.server, documents, skipped: live.skipped };
+  } finally {
+    await client.close();
+  }
 }
 
+/** Packs the live policies as push would; an empty cluster is an error (nothing to push). */
 export function packLive(live: LivePolicies, options: { bundle?: boolean; annotations?: Record<string, string> }): PackedArtifact {
   if (live.documents.length === 0) {
     throw new PolicyOciError('NOT_FOUND', `no policies found in context ${live.context}${live.skipped.length ? ` (${live.skipped.length} kind(s) could not be read)` : ''}; nothing was pushed`);
@@ -47,7 +150,7 @@ export function packLive(live: LivePolicies, options: { bundle?: boolean; annota
   return packPolicies(live.documents, loadEngines(), { bundle: options.bundle ?? false, annotations: options.annotations ?? {} });
 }
 
-export async function writeLiveFiles(live: LivePolicies, dir: string, force: boolean): Promise<string[]> {
+async function writeLiveFiles(live: LivePolicies, dir: string, force: boolean): Promise<string[]> {
   const objects: KubeObject[] = live.documents.map((d) => d.object);
   const names = assignFileNames(objects);
   await writeFilesAtomically(dir, objects.map((o, i) => ({ name: names[i]!, content: stringifyCanonical(o) })), { force });

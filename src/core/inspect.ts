@@ -2,8 +2,17 @@
 import type { ReadLimits } from '../artifact/limits.ts';
 import { readArtifact } from '../artifact/unpack.ts';
 import type { Descriptor } from '../oci/types.ts';
-import type { Target } from '../content/types.ts';
+import { openTarget, type StoreOptions } from '../content/open.ts';
 import { sortPolicies } from './pull.ts';
+import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
+
+export interface InspectOptions {
+  reference: string;
+  store: StoreOptions;
+  limits?: ReadLimits;
+  /** Layers fetched at once (default 8). */
+  concurrency?: number;
+}
 
 export interface InspectResult {
   reference: string;
@@ -22,10 +31,14 @@ export interface InspectResult {
   warnings: string[];
 }
 
-export async function inspectArtifact(target: Target, display: string, reference: string, limits?: ReadLimits): Promise<InspectResult> {
-  const read = await readArtifact(target, reference, limits ? { limits } : {});
+export async function inspect(options: InspectOptions, reporter: Reporter = silentReporter): Promise<InspectResult> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  const { warnings, warn } = collectWarnings(reporter);
+  reporter.progress(`Reading ${opened.display}`);
+  const read = await readArtifact(opened.target, opened.reference, { ...(options.limits ? { limits: options.limits } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+  for (const w of read.warnings) warn(w);
   return {
-    reference: display,
+    reference: opened.display,
     digest: read.root.digest,
     mediaType: read.root.mediaType,
     size: read.root.size,
@@ -45,6 +58,6 @@ export async function inspectArtifact(target: Target, display: string, reference
       if (p.object.metadata.namespace) out.namespace = p.object.metadata.namespace;
       return out;
     }),
-    warnings: read.warnings,
+    warnings,
   };
 }

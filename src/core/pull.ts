@@ -1,19 +1,19 @@
-// pull: read and check the whole artifact in memory first, then write all files at once.
-import type { ReadLimits } from '../artifact/limits.ts';
+// pull: read and check the whole source in memory first (signatures too, with a key), then write
+// all files at once.
 import { compareIdentity } from '../artifact/pack.ts';
-import { readArtifact, type FoundPolicy } from '../artifact/unpack.ts';
-import type { Target } from '../content/types.ts';
+import type { FoundPolicy } from '../artifact/unpack.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { writeFilesAtomically } from '../util/files.ts';
 import { compareCodeUnits } from '../util/compare.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
 
-export interface PullOptions {
-  dir: string;
+export interface PullOptions extends SourceOptions {
+  /** Where the files go (created when missing). */
+  directory: string;
+  /** Overwrite files that already exist. */
   force?: boolean;
-  limits?: ReadLimits;
-  concurrency?: number;
-  engines?: string[];
 }
 
 export interface PulledFile {
@@ -25,33 +25,34 @@ export interface PulledFile {
   engine: string;
 }
 
-export interface PullSummary {
+export interface PullResult {
   reference: string;
+  /** What the reference resolved to (the image, with fromReferrers). */
   digest: string;
+  /** The artifacts read, oldest first: [digest] for a plain pull. */
+  artifacts: string[];
+  /** True when every artifact read had a signature that verified with the key. */
+  verified: boolean;
   directory: string;
   files: PulledFile[];
   warnings: string[];
+}
+
+export async function pull(options: PullOptions, reporter: Reporter = silentReporter): Promise<PullResult> {
+  const source = await readPolicySource(options, reporter);
+  reporter.progress(`Writing ${source.policies.length} policies to ${options.directory}`);
+  return {
+    ...sourceFields(source),
+    directory: options.directory,
+    files: await writePolicies(options.directory, source.policies, options.force ?? false),
+    warnings: source.warnings,
+  };
 }
 
 /** Sorts like the packer does, so file names come out the same as the layer titles we push. */
 export function sortPolicies(policies: FoundPolicy[]): Array<FoundPolicy & { yaml: string }> {
   const withYaml = policies.map((p) => ({ ...p, yaml: p.canonical ?? stringifyCanonical(p.object) }));
   return withYaml.sort((a, b) => compareIdentity(a.object, b.object) || compareCodeUnits(a.yaml, b.yaml));
-}
-
-export async function pullToDirectory(target: Target, display: string, reference: string, options: PullOptions): Promise<PullSummary> {
-  const read = await readArtifact(target, reference, {
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-  });
-  const selected = read.policies.filter((p) => !options.engines?.length || options.engines.includes(p.engine));
-  return {
-    reference: display,
-    digest: read.root.digest,
-    directory: options.dir,
-    files: await writePolicies(options.dir, selected, options.force ?? false),
-    warnings: read.warnings,
-  };
 }
 
 /**

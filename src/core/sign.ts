@@ -1,31 +1,40 @@
-// sign: a cosign-compatible, key-based signature of a manifest (a policy artifact or an image).
-import type { Target } from '../content/types.ts';
+// sign: a cosign-compatible, key-based signature of a manifest (a policy artifact or an image),
+// stored as cosign's `sha256-<hex>.sig` image and, where the registry has the referrers API, also
+// as an OCI 1.1 signature referrer.
+import { openTarget, type StoreOptions } from '../content/open.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
-import { signManifest, type SignResult } from '../signing/cosign.ts';
+import { signManifest, type SignedManifest } from '../signing/cosign.ts';
+import { signingIdentity } from '../signing/identity.ts';
 import { loadPrivateKey } from '../signing/keys.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
 
-export interface SignInput {
+export interface SignOptions {
+  reference: string;
+  store: StoreOptions;
+  /** cosign.key (password in $COSIGN_PASSWORD) or a PEM private key. */
   keyPath: string;
-  /** docker-reference written into the payload (the repository). */
-  dockerReference: string;
-  mode?: ReferrersMode;
+  /** Signed annotations, written into the payload. */
+  annotations?: Record<string, string>;
   /** Also write an OCI 1.1 signature referrer where the registry has the API (default true). */
   referrer?: boolean;
-  annotations?: Record<string, string>;
+  referrersMode?: ReferrersMode;
 }
 
-export interface SignSummary extends SignResult {
+export interface SignResult extends SignedManifest {
   reference: string;
 }
 
-export async function signReference(target: Target, display: string, reference: string, input: SignInput): Promise<SignSummary> {
-  const key = await loadPrivateKey(input.keyPath);
-  const subject = await target.resolve(reference);
-  const referrers = new ReferrersClient(target, input.mode ? { mode: input.mode } : {});
-  const result = await signManifest(target, subject, key, referrers, {
-    dockerReference: input.dockerReference,
-    ...(input.referrer === false ? { referrer: false } : {}),
-    ...(input.annotations ? { annotations: input.annotations } : {}),
+export async function signReference(options: SignOptions, reporter: Reporter = silentReporter): Promise<SignResult> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  // Before the registry is contacted: a wrong password writes nothing.
+  const key = await loadPrivateKey(options.keyPath);
+  const referrers = new ReferrersClient(opened.target, options.referrersMode ? { mode: options.referrersMode } : {});
+  reporter.progress(`Signing ${opened.display}`);
+  const subject = await opened.target.resolve(opened.reference);
+  const signed = await signManifest(opened.target, subject, key, referrers, {
+    dockerReference: signingIdentity(opened),
+    ...(options.referrer === false ? { referrer: false } : {}),
+    ...(options.annotations && Object.keys(options.annotations).length > 0 ? { annotations: options.annotations } : {}),
   });
-  return { reference: display, ...result };
+  return { reference: opened.display, ...signed };
 }

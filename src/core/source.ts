@@ -43,6 +43,18 @@ export interface PolicySource {
   warnings: string[];
 }
 
+/** What every result read from a source starts with. */
+export interface SourceFields {
+  reference: string;
+  digest: string;
+  artifacts: string[];
+  verified: boolean;
+}
+
+export function sourceFields(source: PolicySource): SourceFields {
+  return { reference: source.opened.display, digest: source.digest, artifacts: source.artifacts, verified: source.verified };
+}
+
 export async function readPolicySource(options: SourceOptions, reporter: Reporter): Promise<PolicySource> {
   const opened = await openTarget(options.reference, options.store, { push: false });
   const { warnings, warn } = collectWarnings(reporter);

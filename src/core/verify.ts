@@ -2,17 +2,29 @@
 // this very digest. pull/apply/diff --verify-key call requireSignature (core/source.ts) before
 // writing, applying or comparing anything.
 import type { KeyObject } from 'node:crypto';
+import { openTarget, type StoreOptions } from '../content/open.ts';
 import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
+import { atDigest } from '../referrers/display.ts';
 import { checkSignatures, type CheckedSignature } from '../signing/cosign.ts';
 import { loadPublicKey } from '../signing/keys.ts';
-import { atDigest } from '../referrers/tagschema.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
 
-export interface VerifySummary {
+export interface VerifyOptions {
+  reference: string;
+  store: StoreOptions;
+  /** Public key (cosign.pub, PEM). */
+  keyPath: string;
+  referrersMode?: ReferrersMode;
+}
+
+export interface VerifyResult {
   reference: string;
   digest: string;
+  /** Signatures that verify with the key and name this digest. */
   verified: number;
+  /** Every signature found (the `.sig` tag and signature referrers), valid or not. */
   signatures: CheckedSignature[];
 }
 
@@ -26,9 +38,12 @@ export async function requireSignature(target: Target, display: string, digest: 
   });
 }
 
-export async function verifyReference(target: Target, display: string, reference: string, keyPath: string, mode?: ReferrersMode): Promise<VerifySummary> {
-  const key = await loadPublicKey(keyPath);
-  const desc = await target.resolve(reference);
-  const signatures = await requireSignature(target, display, desc.digest, key, new ReferrersClient(target, mode ? { mode } : {}));
-  return { reference: display, digest: desc.digest, verified: signatures.filter((s) => s.valid).length, signatures };
+export async function verifyReference(options: VerifyOptions, reporter: Reporter = silentReporter): Promise<VerifyResult> {
+  const opened = await openTarget(options.reference, options.store, { push: false });
+  const key = await loadPublicKey(options.keyPath);
+  const referrers = new ReferrersClient(opened.target, options.referrersMode ? { mode: options.referrersMode } : {});
+  reporter.progress(`Checking the signatures of ${opened.display}`);
+  const { digest } = await opened.target.resolve(opened.reference);
+  const signatures = await requireSignature(opened.target, opened.display, digest, key, referrers);
+  return { reference: opened.display, digest, verified: signatures.filter((s) => s.valid).length, signatures };
 }

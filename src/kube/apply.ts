@@ -54,6 +54,21 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
   return results;
 }
 
+/**
+ * A client dry run: what apply would send, decided without any cluster. Refusals and duplicates
+ * fail as they would in apply; everything else is 'would-apply', retargeted and marked for prune
+ * as apply would send it, in apply order. Whether the cluster serves each kind, whether the
+ * namespaces exist and what prune would delete need the cluster: a server dry run tells.
+ */
+export function planPolicies(objects: readonly KubeObject[], opts: { namespace?: string; defaultNamespace: string; prune?: { repository: string } }): ApplyResult[] {
+  const all = preparePolicies(objects, { namespace: opts.namespace, defaultNamespace: opts.defaultNamespace, ownedBy: opts.prune?.repository });
+  const results: ApplyResult[] = all.filter(isRefusal).map((r) => ({ ...fieldsOf(r), action: 'failed', error: r.error }));
+  for (const p of all.filter((x): x is Prepared => !isRefusal(x)).sort(compareApplyOrder)) {
+    results.push(p.error ? { ...fieldsOf(p), action: 'failed', error: p.error } : { ...fieldsOf(p), action: 'would-apply' });
+  }
+  return results;
+}
+
 export function hasFailures(results: readonly ApplyResult[]): boolean {
   return results.some((r) => r.action === 'failed');
 }

@@ -15,7 +15,17 @@ export function objectFields(kind: string, apiVersion: string, namespace: string
   return { kind, apiVersion, ...(namespace ? { namespace } : {}), name };
 }
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned';
+/** 'would-apply': a client dry run, which asks no cluster whether the object exists or differs. */
+export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned' | 'would-apply';
+
+export const APPLY_ACTIONS: readonly ApplyAction[] = ['created', 'configured', 'unchanged', 'failed', 'pruned', 'would-apply'];
+
+/** How many results took each action (every action present, 0 when none). */
+export function countActions(results: readonly { action: ApplyAction }[]): Record<ApplyAction, number> {
+  const counts = Object.fromEntries(APPLY_ACTIONS.map((a) => [a, 0])) as Record<ApplyAction, number>;
+  for (const r of results) counts[r.action]++;
+  return counts;
+}
 
 export interface ApplyResult {
   kind: string;

@@ -5,7 +5,3 @@ export function render<T>(format: Format, result: T, text: (r: T) => string): vo
   const out = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : text(result);
   if (out) process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
 }
-
-export function warn(message: string): void {
-  process.stderr.write(`Warning: ${message}\n`);
-}

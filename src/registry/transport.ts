@@ -8,7 +8,7 @@ import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 
 export interface TransportOptions {
-  /** Talk plain HTTP to the registry. */
+  /** Talk plain HTTP (true) or HTTPS (false) to the registry; unset: HTTP on loopback only. */
   plainHttp?: boolean;
   /** Skip TLS certificate verification. */
   insecure?: boolean;
@@ -43,7 +43,7 @@ export function isLoopback(registry: string): boolean {
  * (a CA, a client certificate, --insecure) says it speaks TLS.
  */
 export function registryScheme(registry: string, opts: TransportOptions = {}): 'http' | 'https' {
-  if (opts.plainHttp) return 'http';
+  if (opts.plainHttp !== undefined) return opts.plainHttp ? 'http' : 'https';
   const tlsHinted = opts.caFile !== undefined || opts.certFile !== undefined || opts.insecure === true;
   return isLoopback(registry) && !tlsHinted ? 'http' : 'https';
 }

@@ -26,7 +26,7 @@ const MAX_PAYLOAD = 256 * 1024;
 const MAX_SIGNATURES = 500;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export interface SignOptions {
+export interface SignManifestOptions {
   /** docker-reference in the payload (the repository, as cosign writes it). */
   dockerReference: string;
   /** Also push an OCI 1.1 signature referrer when the registry has the referrers API (default true). */
@@ -34,7 +34,7 @@ export interface SignOptions {
   annotations?: Record<string, string>;
 }
 
-export interface SignResult {
+export interface SignedManifest {
   digest: string;
   signatureTag: string;
   signatureManifest: string;
@@ -63,7 +63,7 @@ async function fetchManifest(target: Target, desc: Descriptor): Promise<ImageMan
   return parsed;
 }
 
-export async function signManifest(target: Target, subject: Descriptor, key: KeyObject, referrers: ReferrersClient, options: SignOptions): Promise<SignResult> {
+export async function signManifest(target: Target, subject: Descriptor, key: KeyObject, referrers: ReferrersClient, options: SignManifestOptions): Promise<SignedManifest> {
   const payload = buildPayload(options.dockerReference, subject.digest, options.annotations);
   const signature = signPayload(key, payload).toString('base64');
   const layer = describeBlob(SIMPLE_SIGNING_MEDIA_TYPE, payload, { [SIGNATURE_ANNOTATION]: signature });
@@ -96,7 +96,7 @@ export async function signManifest(target: Target, subject: Descriptor, key: Key
     manifestDigest = desc.digest;
     break;
   }
-  const result: SignResult = { digest: subject.digest, signatureTag: tag, signatureManifest: manifestDigest, added };
+  const result: SignedManifest = { digest: subject.digest, signatureTag: tag, signatureManifest: manifestDigest, added };
 
   // OCI 1.1: the same signature as a referrer, where the registry indexes subjects itself.
   if (options.referrer !== false && (await referrers.usesApi())) {
@@ -127,6 +127,8 @@ export interface CheckedSignature extends FoundSignature {
   /** Why it does not count, when it does not. */
   reason?: string;
   dockerReference?: string;
+  /** The payload's signed annotations (`sign --annotation`), when it has any. */
+  annotations?: Record<string, unknown>;
 }
 
 /** Every cosign signature layer of `digest`: from its `.sig` tag and from its signature referrers. */
@@ -170,6 +172,8 @@ export async function checkSignatures(target: Target, digest: string, key: KeyOb
       const named = parsed.critical.image['docker-manifest-digest'];
       const entry: CheckedSignature = { ...sig, valid: named === digest, dockerReference: parsed.critical.identity['docker-reference'] };
       if (named !== digest) entry.reason = `the signed payload names ${named}, not ${digest}`;
+      const signed = parsed.optional;
+      if (signed && typeof signed === 'object' && !Array.isArray(signed) && Object.keys(signed).length > 0) entry.annotations = signed;
       out.push(entry);
     } catch (err) {
       out.push({ ...sig, valid: false, reason: err instanceof Error ? err.message : String(err) });

@@ -4,9 +4,8 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OciLayout } from '../../src/content/layout.ts';
-import { preparePush, pushPrepared } from '../../src/core/push.ts';
-import { pullToDirectory } from '../../src/core/pull.ts';
+import { preparePush, push, type PublishedPush, type PushOptions } from '../../src/core/push.ts';
+import { pull } from '../../src/core/pull.ts';
 import { parseDocuments, stringifyCanonical } from '../../src/policy/yaml.ts';
 import { PolicyOciError } from '../../src/errors.ts';
 import { enginePolicyFiles, isKnownInvalid, type CorpusFile } from '../support/corpus.ts';
@@ -42,6 +41,14 @@ async function acceptedFiles(engine: 'kyverno' | 'kubearmor'): Promise<CorpusFil
   return all.filter((f) => !refused.has(f.path));
 }
 
+const LAYOUT = { ociLayout: true };
+
+async function published(options: PushOptions): Promise<PublishedPush> {
+  const result = await push(options);
+  if (result.dryRun !== 'none') throw new Error('a push without dryRun sent nothing');
+  return result;
+}
+
 async function readPulled(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const name of (await readdir(dir)).sort()) {
@@ -61,19 +68,20 @@ describe.each([
     const prepared = await preparePush({ paths: files.map((f) => f.absolute), bundle });
     expect(prepared.documents).toHaveLength(files.length);
     const work = await mkdtemp(join(tmpdir(), `rt-${engine}-`));
-    const layout = new OciLayout(join(work, 'layout'));
-    const pushed = await pushPrepared(layout, 'layout', prepared, ['v1'], 8);
+    const reference = `${join(work, 'layout')}:v1`;
+    const pushed = await published({ reference, store: LAYOUT, paths: files.map((f) => f.absolute), bundle, concurrency: 8 });
     expect(pushed.unchanged).toBe(false);
+    expect(pushed.digest).toBe(prepared.packed.root.descriptor.digest);
 
-    const pulled = await pullToDirectory(layout, 'layout', 'v1', { dir: join(work, 'out') });
+    const pulled = await pull({ reference, store: LAYOUT, directory: join(work, 'out') });
     const expected = [...new Set(prepared.documents.map((d) => stringifyCanonical(d.object)))].sort();
     expect(pulled.files).toHaveLength(expected.length);
     expect(await readPulled(join(work, 'out'))).toEqual(expected);
 
     // Reversed input order: identical manifest, so the second push is "unchanged".
-    const again = await preparePush({ paths: files.map((f) => f.absolute).reverse(), bundle });
-    expect(again.packed.root.descriptor.digest).toBe(prepared.packed.root.descriptor.digest);
-    expect((await pushPrepared(layout, 'layout', again, ['v1'], 8)).unchanged).toBe(true);
+    const again = await published({ reference, store: LAYOUT, paths: files.map((f) => f.absolute).reverse(), bundle, concurrency: 8 });
+    expect(again.digest).toBe(prepared.packed.root.descriptor.digest);
+    expect(again.unchanged).toBe(true);
   });
 });
 
@@ -83,11 +91,11 @@ describe('both engines in one push', () => {
     const prepared = await preparePush({ paths: files.map((f) => f.absolute) });
     expect(prepared.packed.index?.manifests.map((m) => m.annotations?.['io.policyoci.engine'])).toEqual(['kubearmor', 'kyverno']);
     const work = await mkdtemp(join(tmpdir(), 'rt-both-'));
-    const layout = new OciLayout(join(work, 'layout'));
-    await pushPrepared(layout, 'layout', prepared, ['v1'], 4);
-    const kyvernoOnly = await pullToDirectory(layout, 'layout', 'v1', { dir: join(work, 'k'), engines: ['kyverno'] });
+    const reference = `${join(work, 'layout')}:v1`;
+    await published({ reference, store: LAYOUT, paths: files.map((f) => f.absolute), concurrency: 4 });
+    const kyvernoOnly = await pull({ reference, store: LAYOUT, directory: join(work, 'k'), engines: ['kyverno'] });
     expect(new Set(kyvernoOnly.files.map((f) => f.engine))).toEqual(new Set(['kyverno']));
-    const all = await pullToDirectory(layout, 'layout', 'v1', { dir: join(work, 'all') });
+    const all = await pull({ reference, store: LAYOUT, directory: join(work, 'all') });
     expect(all.files.length).toBe(new Set(prepared.documents.map((d) => stringifyCanonical(d.object))).size);
   });
 });

@@ -194,7 +194,7 @@ describe('secrets never appear in any output', () => {
   it('S01 control, a secret that is printed (an annotation of a --dry-run manifest): found by the search', async () => {
     const canary = secrets.find((s) => s.name === 'wrong registry password')!.forms[1]!;
     const file = join(work, 'policies', 'p1.yaml');
-    const r = await runCli(['push', '--dry-run', `${htp.host}/canary:v1`, file, '--annotation', `canary=${canary}`], { env });
+    const r = await runCli(['push', '--dry-run=client', `${htp.host}/canary:v1`, file, '--annotation', `canary=${canary}`], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(leaksIn([{ label: 'canary', args: [], result: r }])).toEqual(['canary (stdout): the wrong registry password']);
   });

@@ -1,0 +1,60 @@
+// diff: what apply would change, as a unified diff per policy (the server-side dry run against the
+// live object). The policies come from the same source as apply's (signatures checked with a
+// key, attached artifacts with fromReferrers), read whole before the cluster is contacted.
+import { KubeClient } from '../kube/client.ts';
+import { diffPolicies, type DiffResult } from '../kube/diff.ts';
+import type { KubeOptions } from './apply.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
+
+export interface DiffOptions extends SourceOptions {
+  kube: KubeOptions;
+  /** -n: compare as `apply -n` would send them, every namespaced policy in this namespace. */
+  namespace?: string;
+  forceConflicts: boolean;
+  /** Also show what `apply --prune` would delete. */
+  prune: boolean;
+}
+
+export interface DiffSummary {
+  reference: string;
+  digest: string;
+  artifacts: string[];
+  verified: boolean;
+  context: string;
+  server: string;
+  /** How many results would change (created, updated or pruned). */
+  changed: number;
+  /** How many could not be compared (the server or the input said why). */
+  errors: number;
+  results: DiffResult[];
+  warnings: string[];
+}
+
+export async function diff(options: DiffOptions, reporter: Reporter = silentReporter): Promise<DiffSummary> {
+  const client = KubeClient.fromKubeconfig(options.kube);
+  try {
+    const source = await readPolicySource(options, reporter);
+    reporter.progress(`Comparing ${source.policies.length} policies with context ${client.contextName}`);
+    const results = await diffPolicies(
+      client,
+      source.policies.map((p) => p.object),
+      {
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        forceConflicts: options.forceConflicts,
+        ...(options.prune ? { prune: { repository: source.opened.repository } } : {}),
+      },
+    );
+    return {
+      ...sourceFields(source),
+      context: client.contextName,
+      server: client.server,
+      changed: results.filter((r) => r.changed).length,
+      errors: results.filter((r) => r.change === 'error').length,
+      results,
+      warnings: source.warnings,
+    };
+  } finally {
+    await client.close();
+  }
+}

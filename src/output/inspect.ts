@@ -1,0 +1,18 @@
+// Text for `inspect`: the root, each manifest with its layers, then a table of the policies.
+import type { InspectResult } from '../core/inspect.ts';
+import { ANNOTATION_TITLE } from '../oci/mediatypes.ts';
+
+export function inspectText(r: InspectResult): string {
+  const lines = [`Reference: ${r.reference}`, `Digest:    ${r.digest}`, `Type:      ${r.mediaType} (${r.size} bytes)`];
+  for (const [k, v] of Object.entries(r.annotations)) lines.push(`Annotation: ${k}=${v}`);
+  for (const m of r.manifests) {
+    lines.push('', `Manifest ${m.digest}${m.engine ? ` (engine: ${m.engine})` : ''}`, `  config: ${m.configMediaType}`);
+    for (const l of m.layers) {
+      const title = l.annotations[ANNOTATION_TITLE];
+      lines.push(`  layer ${l.digest} ${l.size} B ${l.mediaType}${title ? ` ${title}` : ''}`);
+    }
+  }
+  lines.push('', `Policies (${r.policies.length}):`, 'ENGINE\tKIND\tNAMESPACE\tNAME\tAPIVERSION');
+  for (const p of r.policies) lines.push(`${p.engine}\t${p.kind}\t${p.namespace ?? '-'}\t${p.name}\t${p.apiVersion}`);
+  return lines.join('\n');
+}
