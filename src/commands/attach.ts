@@ -1,21 +1,7 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { parseAnnotations, readStdin, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
+import { type ConcurrencyFlag, parseAnnotations, readStdin, type ReferrersFlags, type RegistryFlags, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withReferrersFlags, withRegistryFlags } from './options.ts';
 
-export type ReferrersModeFlag = 'auto' | 'api' | 'tag';
-
-export interface ReferrersFlags {
-  'referrers-mode'?: ReferrersModeFlag;
-}
-
-/** `--referrers-mode`: how referrers are listed and indexed (shared by attach, discover, sign, verify, copy, pull). */
-export function withReferrersFlags<T>(y: Argv<T>): Argv<T & ReferrersFlags> {
-  return y.option('referrers-mode', {
-    choices: ['auto', 'api', 'tag'] as const,
-    default: 'auto' as const,
-    describe: 'Referrers: the registry API, the sha256-<hex> tag schema, or auto (probe, as oras does)',
-  }) as unknown as Argv<T & ReferrersFlags>;
-}
 
 interface AttachArgs extends RegistryFlags, ConcurrencyFlag, ReferrersFlags {
   image: string;

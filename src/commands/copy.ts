@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
-import { storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
+import { type ConcurrencyFlag, type ReferrersFlags, type RegistryFlags, storeOptionsFrom, withConcurrencyFlag, withReferrersFlags, withRegistryFlags } from './options.ts';
 
 interface CopyArgs extends RegistryFlags, ConcurrencyFlag, ReferrersFlags {
   src: string;

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DiscoverOptions } from '../core/discover.ts';
 import { PolicyOciError } from '../errors.ts';
-import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { type ReferrersFlags, type RegistryFlags, withReferrersFlags, withRegistryFlags } from './options.ts';
 
 interface DiscoverArgs extends RegistryFlags, ReferrersFlags {
   ref: string;

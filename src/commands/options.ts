@@ -115,3 +115,18 @@ export async function storeOptionsFrom(flags: Partial<RegistryFlags & Concurrenc
     ...(typeof flags['max-manifest-size'] === 'number' ? { maxManifestBytes: flags['max-manifest-size'] } : {}),
   };
 }
+
+export type ReferrersModeFlag = 'auto' | 'api' | 'tag';
+
+export interface ReferrersFlags {
+  'referrers-mode'?: ReferrersModeFlag;
+}
+
+/** `--referrers-mode`: how referrers are listed and indexed (shared by attach, discover, sign, verify, copy, pull). */
+export function withReferrersFlags<T>(y: Argv<T>): Argv<T & ReferrersFlags> {
+  return y.option('referrers-mode', {
+    choices: ['auto', 'api', 'tag'] as const,
+    default: 'auto' as const,
+    describe: 'Referrers: the registry API, the sha256-<hex> tag schema, or auto (probe, as oras does)',
+  }) as unknown as Argv<T & ReferrersFlags>;
+}

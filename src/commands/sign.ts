@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import type { SignOptions } from '../core/sign.ts';
-import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
-import { parseAnnotations, withRegistryFlags, type RegistryFlags } from './options.ts';
+import { parseAnnotations, type ReferrersFlags, type RegistryFlags, withReferrersFlags, withRegistryFlags } from './options.ts';
 
 interface SignArgs extends RegistryFlags, ReferrersFlags {
   ref: string;

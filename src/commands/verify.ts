@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import type { VerifyOptions } from '../core/verify.ts';
-import { withReferrersFlags, type ReferrersFlags } from './attach.ts';
-import { withRegistryFlags, type RegistryFlags } from './options.ts';
+import { type ReferrersFlags, type RegistryFlags, withReferrersFlags, withRegistryFlags } from './options.ts';
 
 interface VerifyArgs extends RegistryFlags, ReferrersFlags {
   ref: string;
