@@ -111,6 +111,6 @@ describe('cache of checked files', () => {
   it('with no POLICYOCI_CACHE_DIR it lives under $XDG_CACHE_HOME/kubectl-policyoci', async () => {
     const xdg = join(work, 'xdg');
     await runOk(['push', '--oci-layout', layout(), EXAMPLES], { env: { POLICYOCI_CACHE_DIR: '', XDG_CACHE_HOME: xdg } });
-    expect(readdirSync(join(xdg, 'kubectl-policyoci', 'checked-v1')).length).toBe(6);
+    expect(readdirSync(join(xdg, 'kubectl-policyoci', 'checked-v1')).length).toBe(7);
   });
 });
