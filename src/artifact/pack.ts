@@ -137,6 +137,11 @@ function sortedRecord(rec: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => compareCodeUnits(a, b)));
 }
 
+/** One engine's manifest as an artifact of its own: the tag points at the manifest. */
+export function singleEngine(manifest: PackedManifest): PackedArtifact {
+  return { root: { descriptor: manifest.descriptor, content: manifest.content }, manifests: [manifest] };
+}
+
 /** Groups documents by engine and packs them; several engines get an index (FORMAT.md rule 2). */
 export function packPolicies(docs: PolicyDocument[], engines: Engine[], options: PackOptions = {}): PackedArtifact {
   const byEngine = Map.groupBy(docs, (doc) => doc.engine);
@@ -147,10 +152,7 @@ export function packPolicies(docs: PolicyDocument[], engines: Engine[], options:
     if (!engine) throw new Error(`unknown engine ${name}`);
     return packEngine(engine, byEngine.get(name)!.map((doc) => doc.object), options, canonical);
   });
-  if (manifests.length === 1) {
-    const only = manifests[0]!;
-    return { root: { descriptor: only.descriptor, content: only.content }, manifests };
-  }
+  if (manifests.length === 1) return singleEngine(manifests[0]!);
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,

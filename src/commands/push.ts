@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { PushOptions, PushResult } from '../core/push.ts';
+import type { PushResult, SplitPushOptions } from '../core/push.ts';
 import { PolicyOciError } from '../errors.ts';
 import { dryRunFrom, withDryRunFlag, type DryRunFlag } from './dryrun.ts';
 import { parseAnnotations, readStdin, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
@@ -12,6 +12,8 @@ interface PushArgs extends RegistryFlags, ConcurrencyFlag, DryRunFlag {
   bundle?: boolean;
   annotation?: string[];
   'skip-validation'?: boolean;
+  exclude?: string[];
+  'split-engines'?: boolean;
 }
 
 export const command = 'push [ref] [paths..]';
@@ -26,11 +28,16 @@ export function builder(y: Argv): Argv<PushArgs> {
     .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy' })
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value (repeatable)' })
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
+    .option('exclude', { type: 'string', array: true, describe: 'Leave out files matching this .gitignore pattern (repeatable; a .policyociignore in a directory works the same)' })
+    .option('split-engines', { type: 'boolean', describe: 'One artifact per engine (REF-kyverno, REF-kubearmor, or {engine} in REF) instead of an index: what kyverno oci pull reads' })
     .example('$0 push localhost:5000/policies:v1 ./policies', 'Push a directory of Kyverno/KubeArmor policies')
     .example('$0 push -i ghcr.io/acme/policies:v1,latest -p a.yaml -p b.yaml', 'The proposals\' form, with two tags')
     .example('$0 push --oci-layout ./layout:v1 ./policies', 'Push into an OCI image layout directory')
     .example('cat p.yaml | $0 push localhost:5000/p:v1 -', 'Read policies from stdin')
-    .example('$0 push localhost:5000/policies:v1 ./policies --dry-run', 'Print the manifest; send nothing') as unknown as Argv<PushArgs>;
+    .example('$0 push localhost:5000/policies:v1 ./policies --dry-run', 'Print the manifest; send nothing')
+    .example('$0 push localhost:5000/policies:v1 ./policies --split-engines', 'Tags v1-kyverno and v1-kubearmor, one artifact per engine')
+    .example("$0 push 'localhost:5000/{engine}-policies:v1' ./policies", 'One repository per engine')
+    .example("$0 push localhost:5000/policies:v1 ./policies --exclude 'tests/' --exclude '*-draft.yaml'", 'Leave files out (.gitignore syntax)') as unknown as Argv<PushArgs>;
 }
 
 /** The destination and the files, from either form: `push REF PATHS…` or `push -i REF -p PATH…`. */
@@ -54,13 +61,13 @@ export async function handler(args: PushArgs): Promise<void> {
   const dryRun = dryRunFrom(args, { server: false });
   const { reference, paths } = destinationAndPaths(args);
   if (dryRun === 'server') throw new PolicyOciError('USAGE', 'push has no server-side dry run'); // dryRunFrom refuses it already; narrows the type
-  const [{ push }, { render }, { pushText }, { startReporter }] = await Promise.all([
+  const [{ push, ENGINE_PLACEHOLDER }, { render }, { pushText }, { startReporter }] = await Promise.all([
     import('../core/push.ts'),
     import('../output/render.ts'),
     import('../output/push.ts'),
     import('../output/reporter.ts'),
   ]);
-  const options: PushOptions = {
+  const options: SplitPushOptions = {
     reference,
     store: await storeOptionsFrom(args),
     paths,
@@ -70,6 +77,9 @@ export async function handler(args: PushArgs): Promise<void> {
     readStdin,
     dryRun,
     concurrency: args.concurrency,
+    exclude: args.exclude ?? [],
+    // `{engine}` in REF asks for one artifact per engine as plainly as the flag does.
+    splitEngines: args['split-engines'] === true || reference.includes(ENGINE_PLACEHOLDER),
   };
   const reporter = await startReporter();
   let result: PushResult;
@@ -78,5 +88,6 @@ export async function handler(args: PushArgs): Promise<void> {
   } finally {
     reporter.stop();
   }
-  render(args.format, result, pushText);
+  // Under --quiet the warnings were only counted: the last line says so.
+  render(args.format, result, (r) => pushText(r, { warningsShown: reporter.warningsShown }));
 }

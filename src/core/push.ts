@@ -1,12 +1,15 @@
 // push: read and validate every document first; only then pack and send (or, with a client dry
-// run, say what would be sent).
-import { packPolicies, type PackedArtifact } from '../artifact/pack.ts';
+// run, say what would be sent). Policies of several engines make an image index, unless
+// `splitEngines` pushes one artifact per engine, each under its own reference (engineReference).
+import { packPolicies, singleEngine, type PackedArtifact } from '../artifact/pack.ts';
 import { publish, type PublishResult } from '../artifact/publish.ts';
-import { openTarget, type StoreOptions } from '../content/open.ts';
+import { openTarget, parseLayoutReference, type OpenedTarget, type StoreOptions } from '../content/open.ts';
 import { loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import { loadPolicies } from '../policy/load.ts';
 import type { PolicyDocument } from '../policy/types.ts';
+import { parseReference, referenceString } from '../reference/reference.ts';
+import { count } from '../util/plural.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
@@ -17,6 +20,8 @@ export interface PushInput {
   annotations?: Record<string, string>;
   /** Reads standard input, for the path "-". */
   readStdin?: () => Promise<string>;
+  /** .gitignore patterns of files to leave out (besides each directory's .policyociignore). */
+  exclude?: string[];
 }
 
 export interface PushOptions extends PushInput {
@@ -27,6 +32,14 @@ export interface PushOptions extends PushInput {
   dryRun?: Exclude<DryRun, 'server'>;
   /** Parallel blob uploads. */
   concurrency?: number;
+}
+
+export interface SplitPushOptions extends PushOptions {
+  /**
+   * One artifact per engine instead of an index over them, each at engineReference(reference):
+   * what the engines' own tools (`kyverno oci pull`) read.
+   */
+  splitEngines: boolean;
 }
 
 interface PushedEngines {
@@ -48,7 +61,23 @@ export interface DryRunPush extends PushedEngines {
   manifests: unknown[];
 }
 
-export type PushResult = PublishedPush | DryRunPush;
+/** One engine's artifact of a split push (its warnings are the push's). */
+export type EngineArtifact = Omit<PublishedPush, 'warnings'> | Omit<DryRunPush, 'warnings'>;
+
+/** A push with splitEngines: one artifact per engine. */
+export interface SplitPush {
+  split: true;
+  dryRun: 'none' | 'client';
+  /** The reference as given (with `{engine}`, or the one whose tags got `-<engine>`). */
+  reference: string;
+  policies: number;
+  /** As in a push without the split: each engine's manifest (here the root of its own artifact). */
+  engines: PushedEngines['engines'];
+  artifacts: EngineArtifact[];
+  warnings: string[];
+}
+
+export type PushResult = PublishedPush | DryRunPush | SplitPush;
 
 export interface PreparedPush {
   documents: PolicyDocument[];
@@ -56,30 +85,96 @@ export interface PreparedPush {
   warnings: string[];
 }
 
-/** Reads, validates and packs: one error lists every problem, and nothing is packed while any input is bad. */
-export async function preparePush(input: PushInput): Promise<PreparedPush> {
-  const warnings: string[] = [];
+/** Where a split push puts one engine's artifact: `{engine}` replaced, or else `-<engine>` added to each tag. */
+export const ENGINE_PLACEHOLDER = '{engine}';
+
+/**
+ * The reference of one engine's artifact: every `{engine}` in `reference` replaced by the engine's
+ * name (`ghcr.io/acme/{engine}-policies:v1`, `repo:v1-{engine}`); without one, each tag gets
+ * `-<engine>` (`repo:v1,latest` → `repo:v1-kyverno,latest-kyverno`; no tag is `latest`).
+ */
+export function engineReference(reference: string, engine: string, ociLayout = false): string {
+  if (reference.includes(ENGINE_PLACEHOLDER)) return reference.split(ENGINE_PLACEHOLDER).join(engine);
+  const suffixed = (tags: string[]) => (tags.length ? tags : ['latest']).map((t) => `${t}-${engine}`);
+  const noDigest = () =>
+    new PolicyOciError('USAGE', `--split-engines pushes a new artifact per engine: give tags, not a digest (${reference})`);
+  if (ociLayout) {
+    const { dir, tags, digest } = parseLayoutReference(reference);
+    if (digest) throw noDigest();
+    return `${dir}:${suffixed(tags).join(',')}`;
+  }
+  const ref = parseReference(reference);
+  if (ref.digest) throw noDigest();
+  return referenceString({ registry: ref.registry, repository: ref.repository, tags: suffixed(ref.tags) });
+}
+
+/**
+ * Reads, validates and packs: one error lists every problem, and nothing is packed while any input
+ * is bad. Warnings are said through `reporter` as they arise (a file skipped on purpose before the
+ * refusal of another), and returned.
+ */
+export async function preparePush(input: PushInput, reporter: Reporter = silentReporter): Promise<PreparedPush> {
+  const { warnings, warn } = collectWarnings(reporter);
   const loaded = await loadPolicies(input.paths, {
     validate: !input.skipValidation,
-    onWarning: (w) => warnings.push(w),
+    onWarning: warn,
     ...(input.readStdin ? { stdin: input.readStdin } : {}),
+    ...(input.exclude?.length ? { exclude: input.exclude } : {}),
+    onProgress: (done, total) => reporter.progress(`Checking files: ${done}/${total}`),
   });
-  for (const doc of loaded) warnings.push(...(doc.warnings ?? []));
+  for (const doc of loaded) for (const w of doc.warnings ?? []) warn(w);
   if (loaded.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${input.paths.join(', ')}`);
   const packed = packPolicies(loaded, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {} });
   return { documents: loaded, packed, warnings };
 }
 
-export async function push(options: PushOptions, reporter: Reporter = silentReporter): Promise<PushResult> {
-  // The reference is checked (a tag to write, a valid name) before the files are read.
-  const opened = await openTarget(options.reference, options.store, { push: true });
+export function push(options: PushOptions, reporter?: Reporter): Promise<PublishedPush | DryRunPush>;
+export function push(options: SplitPushOptions, reporter?: Reporter): Promise<PushResult>;
+export async function push(options: PushOptions & { splitEngines?: boolean }, reporter: Reporter = silentReporter): Promise<PushResult> {
+  if (options.reference.includes(ENGINE_PLACEHOLDER) && !options.splitEngines) {
+    throw new PolicyOciError('USAGE', `${ENGINE_PLACEHOLDER} in the reference is for one artifact per engine (--split-engines)`);
+  }
+  // The reference is checked (a tag to write, a valid name) before the files are read: with
+  // splitEngines, every engine's.
+  const opened = options.splitEngines
+    ? new Map(await Promise.all(loadEngines().map(async (e) => [e.name, await openTarget(engineReference(options.reference, e.name, options.store.ociLayout), options.store, { push: true })] as const)))
+    : new Map([['', await openTarget(options.reference, options.store, { push: true })]]);
+  reporter.progress('Checking files');
+  const prepared = await preparePush(options, reporter);
   const { warnings, warn } = collectWarnings(reporter);
-  reporter.progress('Reading and checking the policies');
-  const prepared = await preparePush(options);
-  for (const w of prepared.warnings) warn(w);
+  warnings.push(...prepared.warnings);
   const { packed } = prepared;
-  const contents = {
+  if (!options.splitEngines) {
+    const target = opened.get('')!;
+    if (packed.index) {
+      // Worded without the destination, so the same files give the same warnings wherever they go.
+      const engines = packed.manifests.map((m) => m.engine);
+      warn(
+        `policies of ${count(engines.length, 'engine')} (${engines.join(', ')}) make an image index: this tool, oras and crane read it, ` +
+          'but the Kyverno CLI reads only single-engine artifacts (`kyverno oci pull` writes nothing from an index); ' +
+          `--split-engines pushes one artifact per engine instead (each tag with ${engines.map((e) => `-${e}`).join(' or ')} added, or ${ENGINE_PLACEHOLDER} in the reference replaced)`,
+      );
+    }
+    return { ...(await pushOne(target, packed, options, reporter)), warnings };
+  }
+  const artifacts: EngineArtifact[] = [];
+  for (const m of packed.manifests) artifacts.push(await pushOne(opened.get(m.engine)!, singleEngine(m), options, reporter));
+  return {
+    split: true,
+    dryRun: options.dryRun === 'client' ? 'client' : 'none',
+    reference: options.reference,
     policies: prepared.documents.length,
+    engines: artifacts.flatMap((a) => a.engines),
+    artifacts,
+    warnings,
+  };
+}
+
+/** Pushes (or with a client dry run, describes) one packed artifact at `opened`. */
+async function pushOne(opened: OpenedTarget, packed: PackedArtifact, options: PushOptions, reporter: Reporter): Promise<EngineArtifact> {
+  const policies = packed.manifests.reduce((n, m) => n + m.policies.length, 0);
+  const contents = {
+    policies,
     engines: packed.manifests.map((m) => ({ engine: m.engine, digest: m.descriptor.digest, policies: m.policies.length })),
   };
   if (options.dryRun === 'client') {
@@ -90,13 +185,12 @@ export async function push(options: PushOptions, reporter: Reporter = silentRepo
       manifest: JSON.parse(packed.root.content.toString('utf8')) as unknown,
       manifests: packed.manifests.map((m) => m.manifest),
       ...contents,
-      warnings,
     };
   }
-  reporter.progress(`Pushing ${prepared.documents.length} policies to ${opened.display}`);
+  reporter.progress(`Pushing ${count(policies, 'policy')} to ${opened.display}`);
   const published = await publish(opened.target, packed, opened.tags, {
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     onProgress: (done, total) => reporter.progress(`Pushing blobs to ${opened.display}: ${done}/${total}`),
   });
-  return { reference: opened.display, dryRun: 'none', ...published, ...contents, warnings };
+  return { reference: opened.display, dryRun: 'none', ...published, ...contents };
 }

@@ -1,10 +1,11 @@
 // diff: the unified diffs, then what could not be compared, then one summary line.
 import type { DiffSummary } from '../core/diff.ts';
+import { count } from '../util/plural.ts';
 
 export function diffText(s: DiffSummary): string {
   return [
     ...s.results.filter((r) => r.diff).map((r) => r.diff.trimEnd()),
     ...s.results.filter((r) => r.change === 'error').map((r) => `${r.kind.toLowerCase()}/${r.namespace ? `${r.namespace}/` : ''}${r.name}: ${r.error ?? 'error'}`),
-    `${s.changed} of ${s.results.length} object(s) would change in context ${s.context}`,
+    `${s.changed} of ${count(s.results.length, 'object')} would change in context ${s.context}`,
   ].join('\n');
 }

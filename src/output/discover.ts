@@ -1,10 +1,11 @@
 // discover as a tree, as `oras discover` draws one; cosign's tag-based images are named by their tag.
 import type { DiscoverNode, DiscoverResult } from '../core/discover.ts';
 import { atDigest } from '../referrers/display.ts';
+import { count } from '../util/plural.ts';
 
 function describeNode(n: DiscoverNode): string {
   if (n.via !== 'cosign-tag') return n.artifactType ?? n.mediaType;
-  const layers = n.signatures !== undefined ? `, ${n.signatures} layer${n.signatures === 1 ? '' : 's'}` : '';
+  const layers = n.signatures !== undefined ? `, ${count(n.signatures, 'layer')}` : '';
   return `cosign ${n.tag?.split('.').pop()} (tag ${n.tag}${layers})`;
 }
 

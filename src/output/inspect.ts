@@ -1,9 +1,10 @@
 // Text for `inspect`: the root, each manifest with its layers, then a table of the policies.
 import type { InspectResult } from '../core/inspect.ts';
 import { ANNOTATION_TITLE } from '../oci/mediatypes.ts';
+import { count } from '../util/plural.ts';
 
 export function inspectText(r: InspectResult): string {
-  const lines = [`Reference: ${r.reference}`, `Digest:    ${r.digest}`, `Type:      ${r.mediaType} (${r.size} bytes)`];
+  const lines = [`Reference: ${r.reference}`, `Digest:    ${r.digest}`, `Type:      ${r.mediaType} (${count(r.size, 'byte')})`];
   for (const [k, v] of Object.entries(r.annotations)) lines.push(`Annotation: ${k}=${v}`);
   for (const m of r.manifests) {
     lines.push('', `Manifest ${m.digest}${m.engine ? ` (engine: ${m.engine})` : ''}`, `  config: ${m.configMediaType}`);

@@ -1,9 +1,10 @@
 // migrate: where the policies came from and went through, then apply's lines and summary.
 import type { MigrateSummary } from '../core/migrate.ts';
 import { applyText } from './apply.ts';
+import { count } from '../util/plural.ts';
 
 export function migrateText(s: MigrateSummary): string {
-  return [`Exported ${s.exported} policies from ${s.from}${viaText(s)}`, applyText(s)].join('\n');
+  return [`Exported ${count(s.exported, 'policy')} from ${s.from}${viaText(s)}`, applyText(s)].join('\n');
 }
 
 function viaText(s: MigrateSummary): string {

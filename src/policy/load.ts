@@ -11,6 +11,7 @@ import { checkPolicy, classify, describeObject } from './validate.ts';
 import type { CheckOptions } from './validate.ts';
 import { fastCanonical } from './canonical.ts';
 import { parseDocuments } from './yaml.ts';
+import { count } from '../util/plural.ts';
 import { CheckedCache, cacheDir } from './checked-cache.ts';
 import type { CachedDocument } from './checked-cache.ts';
 import type { ParsedDoc } from './yaml.ts';
@@ -27,14 +28,24 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
   /** With `validate`: what an unknown field does (see CheckOptions). */
   unknownFields?: CheckOptions['unknownFields'];
+  /** .gitignore patterns of files to leave out (files.ts). */
+  exclude?: string[];
+  /**
+   * Told how far reading and checking has come (files done of all files), a few times a second
+   * while it runs, and once at the end.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
+
+/** How long the loop runs before it lets timers (a spinner) run and reports progress. */
+const PROGRESS_EVERY_MS = 100;
 
 /** Name shown for standard input in messages. */
 export const STDIN_NAME = '<stdin>';
 
 export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Promise<PolicyDocument[]> {
   if (paths.length === 0) throw new PolicyOciError('USAGE', 'no policy file or directory given');
-  const list = await expandPaths(paths);
+  const list = await expandPaths(paths, opts.exclude ? { exclude: opts.exclude } : {});
   for (const w of list.warnings) opts.onWarning?.(w);
   const problems: string[] = [...list.problems];
   let code: ErrorCode = 'INVALID_INPUT';
@@ -45,7 +56,17 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
   const root = cacheDir();
   const cache = root === undefined ? undefined : new CheckedCache(root, JSON.stringify({ validate: opts.validate === true, unknownFields: opts.unknownFields ?? 'error' }));
 
-  for (const file of list.files) {
+  const total = list.files.length;
+  let lastReport = performance.now();
+  opts.onProgress?.(0, total);
+  for (const [done, file] of list.files.entries()) {
+    // Reading and checking never waits for anything but the schema cache: without a pause now and
+    // then no timer runs, and a spinner stands still for the seconds a large push takes.
+    if (opts.onProgress && performance.now() - lastReport >= PROGRESS_EVERY_MS) {
+      opts.onProgress(done, total);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastReport = performance.now();
+    }
     const name = file === STDIN ? STDIN_NAME : file;
     let parsed: ParsedDoc[];
     let key: string | undefined;
@@ -83,16 +104,17 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
       if (entry) cache.put(key, name, entry);
     }
   }
+  opts.onProgress?.(total, total);
   // Refusing only for schema or metadata problems is INVALID_POLICY; anything unreadable wins.
   if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
   if (problems.length) {
-    const total = list.files.length + list.problems.length;
+    const inputs = list.files.length + list.problems.length;
     const bad = badFiles.size + list.problems.length;
     // One bad input: its first problem names it; several: a count, with every problem in details.
     const summary =
       bad === 1
         ? `${problems[0]!}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`
-        : `${problems.length} problems in ${bad} of ${total} inputs`;
+        : `${problems.length} problems in ${bad} of ${count(inputs, 'input')}`;
     throw new PolicyOciError(code, summary, { details: problems });
   }
   warnDuplicates(docs);

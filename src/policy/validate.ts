@@ -9,6 +9,7 @@ import { compileCrdSchema, describeAjvErrors } from './crd-schema.ts';
 import { checkMetadata, checkObjectSize } from './metadata.ts';
 import type { Problem } from './problem.ts';
 import { walkResource } from './structural.ts';
+import { count } from '../util/plural.ts';
 import type { UnknownFields } from './structural.ts';
 import type { KubeObject, PolicyDocument } from './types.ts';
 
@@ -27,7 +28,7 @@ export function classify(value: unknown): Classification {
     problem: path ? { message, path } : { message },
   });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return fail(`the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object`);
+    return fail(`the document is ${valueKind(value)}, not a Kubernetes object`);
   }
   const { apiVersion, kind } = value as Record<string, unknown>;
   if (typeof apiVersion !== 'string' || apiVersion === '') return fail('apiVersion: required field missing (not a Kubernetes object)');
@@ -37,7 +38,7 @@ export function classify(value: unknown): Classification {
     case 'ok':
       return { ok: true, match: r.match };
     case 'unknown-group':
-      return fail(`this is a ${apiVersion}/${kind}${objectName(value)}, not a policy of a known engine (${engineNames().join(', ')})`);
+      return fail(`${apiVersion}/${kind}${objectName(value)} is not a policy of a known engine (${engineNames().join(', ')})`);
     case 'unknown-kind': {
       const kinds = r.engine.kinds.filter((k) => k.group === r.group).map((k) => k.kind);
       return fail(`${apiVersion}/${kind}: ${kind} is not a ${r.engine.displayName} kind of ${r.group} (known: ${kinds.join(', ')})`, 'INVALID_POLICY', ['kind']);
@@ -49,6 +50,14 @@ export function classify(value: unknown): Classification {
         ['apiVersion'],
       );
   }
+}
+
+/** "a list", "a string", "null"… for a document that is not an object. */
+function valueKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`; // string, number, boolean, bigint: none starts with a vowel
 }
 
 function objectName(value: object): string {
@@ -111,7 +120,7 @@ export async function checkPolicy(value: object, match: KindMatch, opts: CheckOp
 function limit(problems: Problem[]): Problem[] {
   if (problems.length <= MAX_SCHEMA_PROBLEMS) return problems;
   const shown = problems.slice(0, MAX_SCHEMA_PROBLEMS);
-  shown.push({ message: `… and ${problems.length - MAX_SCHEMA_PROBLEMS} more problems` });
+  shown.push({ message: `… and ${count(problems.length - MAX_SCHEMA_PROBLEMS, 'more problem')}` });
   return shown;
 }
 

@@ -92,7 +92,7 @@ describe('diff --verify-key', () => {
     await runOk(inA(['apply', signed, '--verify-key', pub]));
     const after = await runCli(inA(['diff', signed, '--verify-key', pub]));
     expect(after.code, after.stderr).toBe(0);
-    expect(after.stdout).toMatch(/^0 of \d+ object\(s\) would change in context verbs-a$/m);
+    expect(after.stdout).toMatch(/^0 of \d+ objects would change in context verbs-a$/m);
   });
 
   it('offers no flag that means nothing for it (it never writes)', async () => {

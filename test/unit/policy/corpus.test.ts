@@ -136,9 +136,9 @@ describe('corpus: bad inputs', () => {
     'bad/missing-metadata-name.yaml': { code: 'INVALID_POLICY', fragment: 'missing-metadata-name.yaml:5: ClusterPolicy (no name): metadata.name: required field missing' },
     'bad/multi-doc-policy-and-secret.yaml': {
       code: 'INVALID_INPUT',
-      fragment: 'multi-doc-policy-and-secret.yaml:25: document 2: this is a v1/Secret ("registry-credentials"), not a policy of a known engine (kyverno, kubearmor)',
+      fragment: 'multi-doc-policy-and-secret.yaml:25: document 2: v1/Secret ("registry-credentials") is not a policy of a known engine (kyverno, kubearmor)',
     },
-    'bad/non-policy-deployment.yaml': { code: 'INVALID_INPUT', fragment: 'this is a apps/v1/Deployment ("nginx"), not a policy of a known engine' },
+    'bad/non-policy-deployment.yaml': { code: 'INVALID_INPUT', fragment: 'apps/v1/Deployment ("nginx") is not a policy of a known engine' },
     'bad/separators-only.yaml': { code: 'INVALID_INPUT', fragment: 'separators-only.yaml: holds no document' },
     'bad/syntax-error.yaml': { code: 'INVALID_INPUT', fragment: 'syntax-error.yaml:15:7: Flow sequence in block collection must be sufficiently indented' },
     'bad/tabs-indentation.yaml': { code: 'INVALID_INPUT', fragment: 'tabs-indentation.yaml:5:1: Tabs are not allowed as indentation' },
