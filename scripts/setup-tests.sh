@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 TEST_TOOLS=(oras kyverno validate-krew-manifest krew crane cosign ggcr-registry etcd kube-apiserver kubectl)
 
 start=$SECONDS
-echo "[setup] system packages (docker-registry, htpasswd, openssl, kubectl)" >&2
+echo "[setup] system packages (docker-registry, htpasswd, openssl, jq, kubectl)" >&2
 bash scripts/install-deps.sh
 echo "[setup] Go peer tools: ${TEST_TOOLS[*]} (a cold build takes about 45 minutes on 2 cores)" >&2
 bash scripts/tools/build.sh "${TEST_TOOLS[@]}" >/dev/null

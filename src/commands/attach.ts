@@ -24,7 +24,7 @@ export function builder(y: Argv): Argv<AttachArgs> {
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
     .option('sign-key', { type: 'string', describe: 'Also sign each attached artifact with this key (cosign.key or PEM; password in COSIGN_PASSWORD)' })
     .example('$0 attach localhost:5000/app:v1 ./policies', 'Attach the policies to the image app:v1')
-    .example('$0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key', 'Attach and sign them')
+    .example('COSIGN_PASSWORD=… $0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key', 'Attach and sign them')
     .example('$0 discover localhost:5000/app:v1', 'See what is attached') as unknown as Argv<AttachArgs>;
 }
 

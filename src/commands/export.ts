@@ -16,6 +16,7 @@ interface ExportArgs extends PushFlags, KubeFlags, DryRunFlag {
   force?: boolean;
   bundle?: boolean;
   annotation?: string[];
+  strict?: boolean;
 }
 
 export const command = 'export [ref]';
@@ -48,10 +49,15 @@ export function builder(y: Argv): Argv<ExportArgs> {
     .option('force', { type: 'boolean', describe: 'With --output-dir: overwrite existing files' })
     .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine' })
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value' })
+    .option('strict', {
+      type: 'boolean',
+      describe: 'Fail (write and push nothing) when a kind the cluster serves cannot be read, e.g. forbidden by RBAC; without it such kinds are warnings and listed under "skipped"',
+    })
     .example('$0 export ghcr.io/acme/policies:prod', 'Every policy of the current context, all namespaces')
     .example('$0 export localhost:5000/p:v1 --context staging --engine kyverno -l team=platform', 'A selection')
     .example('$0 export ghcr.io/acme/policies:prod --dry-run', 'What would be pushed; nothing is sent')
-    .example('$0 export --output-dir ./live -n team-a', 'Files instead of a push') as unknown as Argv<ExportArgs>;
+    .example('$0 export --output-dir ./live -n team-a', 'Files instead of a push')
+    .example('$0 export ghcr.io/acme/policies:backup --strict', 'A backup: fails when any policy kind cannot be read') as unknown as Argv<ExportArgs>;
 }
 
 export async function handler(args: ExportArgs): Promise<void> {
@@ -71,6 +77,7 @@ export async function handler(args: ExportArgs): Promise<void> {
       ...(args.selector ? { labelSelector: args.selector } : {}),
     },
     output,
+    strict: args.strict ?? false,
   };
   const reporter = await startReporter();
   let result;

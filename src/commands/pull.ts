@@ -6,6 +6,7 @@ import { applyBuilder, applyFromArgs, sourceOptionsFrom, type ApplyArgs } from '
 interface PullArgs extends ApplyArgs {
   output?: string;
   force?: boolean;
+  'preserve-paths'?: boolean;
   apply?: boolean;
 }
 
@@ -34,6 +35,7 @@ export const APPLY_ONLY_FLAGS: readonly NamedFlag[] = [
 export const FILES_ONLY_FLAGS: readonly NamedFlag[] = [
   { key: 'output', name: '-o/--output' },
   { key: 'force', name: '--force' },
+  { key: 'preserve-paths', name: '--preserve-paths' },
 ];
 
 /** The flags of `flags` the user gave (yargs leaves a flag without a default undefined when not given). */
@@ -52,12 +54,21 @@ export function builder(y: Argv): Argv<PullArgs> {
   return applyBuilder(y)
     .option('output', { alias: ['o', 'd', 'dir'], type: 'string', describe: 'Output directory (default: the current directory)' })
     .option('force', { type: 'boolean', describe: 'Overwrite files that already exist' })
+    .option('preserve-paths', {
+      type: 'boolean',
+      describe:
+        "Keep the artifact's own layout: each file at the path it has in the artifact (a layer's title, an archive's entry: " +
+        'oras directories, Flux, bundles), as it was there, several policies in one file staying one file (only the wanted ones ' +
+        'with --engine). A path that would leave the output directory (.., absolute) or lead through a symbolic link refuses the ' +
+        'pull. Default: one <name>.yaml per policy',
+    })
     .option('apply', { type: 'boolean', describe: 'Apply to the cluster instead of writing files (see `apply`)' })
     .group(FILES_ONLY_FLAGS.map((f) => f.key), 'Writing files (without --apply):')
     .group(['apply', ...APPLY_ONLY_FLAGS.map((f) => f.key)], 'Applying to a cluster (with --apply):')
     .example('$0 pull localhost:5000/policies:v1 -o ./policies', 'Write each policy to ./policies')
     .example('$0 pull -i ghcr.io/acme/policies@sha256:… -d out', 'Pull by digest, the proposals\' form')
     .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory')
+    .example('$0 pull localhost:5000/policies:v1 --preserve-paths -o out', 'Keep the files and directories the artifact holds (e.g. pushed by oras or flux)')
     .example('$0 pull localhost:5000/policies:v1 --verify-key cosign.pub -o out', 'Only if signed with the key')
     .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster') as unknown as Argv<PullArgs>;
 }
@@ -79,7 +90,7 @@ export async function handler(args: PullArgs): Promise<void> {
     import('../output/pull.ts'),
     import('../output/reporter.ts'),
   ]);
-  const options: PullOptions = { ...source, directory: args.output ?? '.', force: args.force ?? false };
+  const options: PullOptions = { ...source, directory: args.output ?? '.', force: args.force ?? false, preservePaths: args['preserve-paths'] ?? false };
   const reporter = await startReporter();
   let result: PullResult;
   try {

@@ -1,6 +1,8 @@
 // export: read the live policies of a cluster (bookkeeping stripped), then write them as files,
 // or pack them exactly as `push` would and push them (or, in a dry run, say what would be pushed).
-// Kinds that could not be read are warned about and listed in `skipped`, never silently left out.
+// Kinds that could not be read are warned about and listed in `skipped`, never silently left out;
+// with `strict`, a kind the cluster serves but that could not be read fails the export before
+// anything is written or pushed (a backup must not succeed with part of the policies).
 import { packPolicies, type PackedArtifact } from '../artifact/pack.ts';
 import { publish, type PublishResult } from '../artifact/publish.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
@@ -37,6 +39,8 @@ export interface ExportOptions {
   kube: KubeOptions;
   selection: ExportSelection;
   output: ExportOutput;
+  /** Fail, writing and pushing nothing, when a kind the cluster serves could not be read. */
+  strict?: boolean;
 }
 
 interface ExportBase {
@@ -104,12 +108,35 @@ export async function exportPolicies(options: ExportOptions, reporter: Reporter 
   };
 }
 
-/** Reads the cluster; each kind that could not be read is a warning (and stays in `skipped`). */
+/**
+ * Reads the cluster; each kind that could not be read is a warning (and stays in `skipped`), or
+ * with `strict` an error when the cluster serves it (its policies would be missing).
+ */
 async function readReported(options: ExportOptions, reporter: Reporter): Promise<{ live: LivePolicies; base: ExportBase }> {
-  const { warnings, warn } = collectWarnings(reporter);
   const live = await readCluster(options.kube, options.selection, reporter);
+  if (options.strict) refuseHidden(live);
+  const { warnings, warn } = collectWarnings(reporter);
   for (const s of live.skipped) warn(`not exported: ${s.kind}: ${s.reason}`);
   return { live, base: { context: live.context, skipped: live.skipped, warnings } };
+}
+
+/**
+ * The skipped kinds that may hide policies: forbidden, or served only at versions this tool does
+ * not read. A kind the cluster does not serve at all (its engine is not installed) holds nothing.
+ */
+export function hiddenKinds(skipped: readonly SkippedKind[]): SkippedKind[] {
+  return skipped.filter((s) => s.cause !== 'not-served');
+}
+
+function refuseHidden(live: LivePolicies): void {
+  const hidden = hiddenKinds(live.skipped);
+  if (hidden.length === 0) return;
+  const forbidden = hidden.some((s) => s.cause === 'forbidden');
+  throw new PolicyOciError(
+    forbidden ? 'DENIED' : 'CLUSTER',
+    `--strict: ${hidden.length} kind(s) of context ${live.context} could not be read, so the export would be incomplete; nothing was written or pushed (narrow it with --engine, --kind or -n, or let the user list them)`,
+    { details: hidden.map((s) => `${s.kind}: ${s.reason}`) },
+  );
 }
 
 /** The live policies of a cluster, as documents ready to pack or write. */

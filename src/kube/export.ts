@@ -26,6 +26,8 @@ export interface ReadLiveOptions {
 export interface SkippedKind {
   /** "ClusterPolicy.kyverno.io" */
   kind: string;
+  /** Why: the user may not list it; the cluster serves it only at versions we do not read; or not at all. */
+  cause: 'forbidden' | 'unsupported-version' | 'not-served';
   reason: string;
 }
 
@@ -44,7 +46,7 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
       const reason = d.servedVersions.length
         ? `served only at ${d.servedVersions.join(', ')}, which ${d.engine.displayName} support here does not include`
         : `not served by the cluster: ${d.engine.installHint}`;
-      skipped.push({ kind: d.label, reason });
+      skipped.push({ kind: d.label, cause: d.servedVersions.length ? 'unsupported-version' : 'not-served', reason });
       return [];
     }
     const namespace = d.ref.namespaced && !opts.allNamespaces ? opts.namespace || client.namespace : undefined;
@@ -54,7 +56,7 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
     } catch (err) {
       if (err instanceof PolicyOciError && err.code === 'DENIED') {
         const where = d.ref.namespaced ? (namespace ? ` in namespace ${namespace}` : ' in all namespaces (try -n)') : '';
-        skipped.push({ kind: d.label, reason: `forbidden: the user may not list ${d.ref.plural}.${d.ref.group}${where}` });
+        skipped.push({ kind: d.label, cause: 'forbidden', reason: `forbidden: the user may not list ${d.ref.plural}.${d.ref.group}${where}` });
         return [];
       }
       throw err;
