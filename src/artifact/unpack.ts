@@ -10,7 +10,7 @@ import { parseDocuments } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './limits.ts';
-import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ_LAYERS } from '../oci/mediatypes.ts';
+import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ_LAYERS, OCI_IMAGE_CONFIG } from '../oci/mediatypes.ts';
 import { isImageManifestType, looksLikeIndex, parseManifest } from '../oci/manifest.ts';
 import { printable, readTar } from './tarball.ts';
 
@@ -41,6 +41,8 @@ export interface ReadResult {
 export interface ReadOptions {
   limits?: ReadLimits;
   concurrency?: number;
+  /** Called as layers arrive: `done` of `total` layers fetched (for a progress count). */
+  onLayer?: (done: number, total: number) => void;
 }
 
 type LayerKind = 'file' | 'archive' | 'skip';
@@ -60,6 +62,9 @@ function engineOfConfig(mediaType: string): string | undefined {
   return loadEngines().find((e) => e.mediaTypes.config === mediaType)?.name;
 }
 
+
+/** Config media types of container images (OCI and Docker): their layers are never policies. */
+const CONTAINER_IMAGE_CONFIGS = [OCI_IMAGE_CONFIG, 'application/vnd.docker.container.image.v1+json'];
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 const TAR_MAGIC_OFFSET = 257;
@@ -109,6 +114,12 @@ export async function readArtifact(target: Target, reference: string, options: R
   const layers: Descriptor[] = [];
   for (const m of manifests) {
     if (!Array.isArray(m.manifest.layers)) throw new PolicyOciError('UNSAFE_CONTENT', `manifest ${m.descriptor.digest} has no layers array`);
+    const config = m.manifest.config?.mediaType ?? '';
+    if (m.engine === undefined && CONTAINER_IMAGE_CONFIGS.includes(config)) {
+      // A container image's layers are file systems, not policy archives: not even fetched.
+      warnings.push(`skipped manifest ${m.descriptor.digest}: a container image (config ${printable(config)}), not a policy artifact`);
+      continue;
+    }
     layers.push(...m.manifest.layers);
   }
   if (layers.length > limits.maxLayers) {
@@ -130,8 +141,10 @@ export async function readArtifact(target: Target, reference: string, options: R
     return kind !== 'skip';
   });
   const contents = new Map<string, Buffer>();
+  options.onLayer?.(0, unique.length);
   await mapLimit(unique, options.concurrency ?? 8, async (l) => {
     contents.set(l.digest, await target.fetch(l));
+    options.onLayer?.(contents.size, unique.length);
   });
 
   const policies: FoundPolicy[] = [];

@@ -2,7 +2,7 @@
 // -n means for it (export reads one namespace, apply and diff retarget policies into one…).
 import type { Argv } from 'yargs';
 import type { KubeOptions } from '../core/apply.ts';
-import { parseDuration } from './options.ts';
+import { parseDuration, traceOption } from './options.ts';
 
 export interface KubeFlags {
   kubeconfig?: string;
@@ -42,5 +42,6 @@ export function kubeOptionsFrom(flags: KubeFlags, context = flags.context): Kube
     ...(context ? { context } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(timeout ? { requestTimeoutMs: timeout } : {}),
+    ...traceOption(),
   };
 }

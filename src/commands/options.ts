@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
 import type { StoreOptions } from '../content/open.ts';
 import type { Format } from '../output/render.ts';
+import { httpTrace } from '../output/trace.ts';
 import type { TransportOptions } from '../registry/transport.ts';
 
 /** How to reach a registry: TLS, plain HTTP, timeouts (login needs only these). */
@@ -28,8 +29,8 @@ export interface ConcurrencyFlag {
 
 export function withTransportFlags<T>(y: Argv<T>): Argv<T & TransportFlags> {
   return y
-    .option('plain-http', { type: 'boolean', describe: 'Use http instead of https (default for localhost and 127.0.0.0/8; --plain-http=false forces https there)' })
-    .option('insecure', { type: 'boolean', describe: 'Skip TLS certificate verification' })
+    .option('plain-http', { type: 'boolean', describe: 'Use http instead of https (default for localhost and 127.0.0.0/8; --plain-http=false forces https there, even with --insecure)' })
+    .option('insecure', { type: 'boolean', describe: 'Skip TLS certificate verification, and use plain http when the registry does not speak TLS (as crane does)' })
     .option('ca-file', { type: 'string', describe: 'Extra CA certificate (PEM) to trust for the registry' })
     .option('cert-file', { type: 'string', describe: 'Client certificate (PEM) for mutual TLS' })
     .option('key-file', { type: 'string', describe: 'Client key (PEM) for mutual TLS' })
@@ -42,16 +43,27 @@ export function withRegistryFlags<T>(y: Argv<T>): Argv<T & RegistryFlags> {
     .option('password-stdin', { type: 'boolean', describe: 'Read the registry password or token from stdin' }) as unknown as Argv<T & RegistryFlags>;
 }
 
+/**
+ * A yargs `coerce` for a flag taking a whole number in [min, max]; declare the flag `type: 'string'`
+ * so that the message quotes what was typed ("many", not NaN). Anything else is a usage error.
+ */
+export function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: unknown) => number {
+  return (v) => {
+    const text = String(Array.isArray(v) ? v.at(-1) : v).trim();
+    const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new PolicyOciError('USAGE', `${flag} takes a whole number ${range}, got "${text}"`);
+  };
+}
+
 /** `--concurrency`, only on the commands that move many blobs at once (left undefined: core's default). */
 export function withConcurrencyFlag<T>(y: Argv<T>, describe = 'Parallel uploads/downloads (default 8)'): Argv<T & ConcurrencyFlag> {
   return y.option('concurrency', {
-    type: 'number',
+    // Read as a string so that a message can quote what was typed ("many", not NaN).
+    type: 'string',
     describe,
-    coerce: (v: unknown) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 256) throw new PolicyOciError('USAGE', `--concurrency takes a whole number from 1 to 256, got "${String(v)}"`);
-      return n;
-    },
+    coerce: wholeNumber('--concurrency', 1, 256),
   }) as unknown as Argv<T & ConcurrencyFlag>;
 }
 
@@ -94,7 +106,14 @@ export function transportOptionsFrom(flags: Partial<TransportFlags & Concurrency
     ...(flags['key-file'] ? { keyFile: flags['key-file'] } : {}),
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     ...(timeout ? { requestTimeoutMs: timeout } : {}),
+    ...traceOption(),
   };
+}
+
+/** `{ trace }` under -v/--verbose (the HTTP trace on stderr), else nothing: for the registry and kube client options. */
+export function traceOption(): { trace?: NonNullable<TransportOptions['trace']> } {
+  const trace = httpTrace();
+  return trace ? { trace } : {};
 }
 
 let stdinPassword: Promise<string> | undefined;
@@ -104,7 +123,12 @@ export async function storeOptionsFrom(flags: Partial<RegistryFlags & Concurrenc
   if (flags['password-stdin'] && !flags.username) throw new PolicyOciError('USAGE', '--password-stdin needs --username');
   let credentials: StoreOptions['credentials'];
   if (flags.username) {
-    if (!flags['password-stdin']) throw new PolicyOciError('USAGE', '--username needs --password-stdin (or use `login`)');
+    if (!flags['password-stdin']) {
+      // On a terminal the password is asked for, unechoed (as oras does); elsewhere it must come from stdin.
+      const { canPrompt, prompt } = await import('../output/prompt.ts');
+      if (!canPrompt()) throw new PolicyOciError('USAGE', '--username needs --password-stdin (or use `login`)');
+      stdinPassword ??= prompt(`Password for ${flags.username}: `, { hidden: true });
+    }
     stdinPassword ??= readStdin().then((text) => text.replace(/\r?\n$/, ''));
     credentials = { username: flags.username, password: await stdinPassword };
   }

@@ -73,7 +73,9 @@ export class OciLayout implements Target {
         /* fall through */
       }
     }
-    throw new PolicyOciError('NOT_FOUND', `${this.name}: "${reference}" not found`);
+    await this.requireLayout();
+    const hint = isDigest(reference) ? '' : `; \`kubectl policyoci tags --oci-layout ${this.dir}\` lists its tags`;
+    throw new PolicyOciError('NOT_FOUND', `${this.name}: "${reference}" not found${hint}`);
   }
 
   async fetch(desc: Descriptor): Promise<Buffer> {
@@ -123,7 +125,24 @@ export class OciLayout implements Target {
     return next;
   }
 
+  /** Reading from a directory that is not a layout is an error (an empty layout is not). */
+  private async requireLayout(): Promise<void> {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(this.dir)).isDirectory();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PolicyOciError('NOT_FOUND', `no OCI image layout at ${this.dir}: the directory does not exist`);
+      throw new PolicyOciError('IO', `${this.name}: ${(err as Error).message}`);
+    }
+    if (!isDir) throw new PolicyOciError('NOT_FOUND', `${this.dir} is not an OCI image layout (it is a file, not a directory)`);
+    const has = async (name: string) => stat(join(this.dir, name)).then(() => true, () => false);
+    if (!(await has('oci-layout')) && !(await has('index.json'))) {
+      throw new PolicyOciError('NOT_FOUND', `${this.dir} is not an OCI image layout (it has no oci-layout or index.json file)`);
+    }
+  }
+
   async listTags(): Promise<string[]> {
+    await this.requireLayout();
     const index = await this.readIndex();
     return index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] ? [m.annotations[REF_NAME]] : [])).sort();
   }

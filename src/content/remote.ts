@@ -75,11 +75,16 @@ export class RemoteRepository implements Target {
     return `/v2/${this.repository}/manifests/${reference}`;
   }
 
+  /** `repo:tag` or `repo@sha256:…`, as a user would write the reference. */
+  private display(reference: string): string {
+    return `${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
   async resolve(reference: string): Promise<Descriptor> {
     const path = this.manifestPath(reference);
     const scope = [pullScope(this.repository)];
     const headers = { accept: MANIFEST_ACCEPT };
-    const head = await this.notFoundAs(`${this.name}:${reference}`, this.client.request({ method: 'HEAD', path, headers, scope }));
+    const head = await this.notFoundAs(this.display(reference), this.client.request({ method: 'HEAD', path, headers, scope }), !isDigest(reference));
     const digest = firstHeader(head.headers, 'docker-content-digest');
     const size = Number(firstHeader(head.headers, 'content-length'));
     const mediaType = mediaTypeOf(head);
@@ -89,8 +94,8 @@ export class RemoteRepository implements Target {
       desc = { mediaType, digest, size };
     } else {
       const limit = this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
-      const res = await this.notFoundAs(`${this.name}:${reference}`, this.client.request({ method: 'GET', path, headers, scope, maxBytes: limit }));
-      desc = this.describeManifest(res, reference);
+      const res = await this.notFoundAs(this.display(reference), this.client.request({ method: 'GET', path, headers, scope, maxBytes: limit }), !isDigest(reference));
+      desc = await this.notJsonAs(res, () => this.describeManifest(res, reference));
     }
     if (isDigest(reference) && desc.digest !== reference) {
       throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${desc.digest}`);
@@ -105,14 +110,14 @@ export class RemoteRepository implements Target {
         const field = (JSON.parse(res.body.toString('utf8')) as { mediaType?: unknown }).mediaType;
         if (typeof field === 'string') mediaType = field;
       } catch {
-        throw new PolicyOciError('REGISTRY', `${this.name}:${reference} is not a JSON manifest`);
+        throw new PolicyOciError('REGISTRY', `${this.display(reference)} is not a JSON manifest`);
       }
     }
     const algorithm = isDigest(reference) && reference.startsWith('sha512:') ? 'sha512' : 'sha256';
     const digest = `${algorithm}:${createHash(algorithm).update(res.body).digest('hex')}`;
     const claimed = firstHeader(res.headers, 'docker-content-digest');
     if (claimed !== undefined && claimed.startsWith(`${algorithm}:`) && claimed !== digest) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference}: the registry says ${claimed}, the bytes hash to ${digest}`);
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.display(reference)}: the registry says ${claimed}, the bytes hash to ${digest}`);
     }
     return { mediaType: mediaType ?? OCI_MANIFEST, digest, size: res.body.byteLength };
   }
@@ -183,7 +188,7 @@ export class RemoteRepository implements Target {
     });
     const stored = firstHeader(res.headers, 'docker-content-digest');
     if (stored !== undefined && stored !== desc.digest) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name}:${reference} was stored as ${stored}, not ${desc.digest}`);
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.display(reference)} was stored as ${stored}, not ${desc.digest}`);
     }
     return firstHeader(res.headers, 'oci-subject');
   }
@@ -198,23 +203,37 @@ export class RemoteRepository implements Target {
       seen.add(url);
       const res = await this.client.request({ method: 'GET', path: url, scope: [pullScope(this.repository)], okStatuses: [404] });
       if (res.status === 404) {
-        if (page === 0 && isNameUnknown(res)) return [];
-        throw new PolicyOciError('NOT_FOUND', `${this.name}: tag list not found`);
+        await this.client.checkIsRegistry(res);
+        if (page === 0 && isNameUnknown(res)) {
+          throw new PolicyOciError('NOT_FOUND', `repository ${this.name} not found${registryCodes(res)}: nothing was pushed there; check the name`);
+        }
+        throw new PolicyOciError('NOT_FOUND', `${this.name}: tag list not found${registryCodes(res)}`);
       }
-      tags.push(...parseTagPage(res.body, this.name));
+      tags.push(...(await this.notJsonAs(res, () => parseTagPage(res.body, this.name))));
       path = nextLink(firstHeader(res.headers, 'link'));
     }
     return tags;
   }
 
+  /** An answer that is not the JSON asked for may come from something that is not a registry: say so when it is. */
+  private async notJsonAs<T>(res: RegistryResponse, read: () => T): Promise<T> {
+    try {
+      return read();
+    } catch (err) {
+      await this.client.checkIsRegistry(res);
+      throw err;
+    }
+  }
+
   /** Turns a registry 404 into "<what> not found" (HEAD responses carry no error body). */
-  private async notFoundAs(what: string, pending: Promise<RegistryResponse>): Promise<RegistryResponse> {
+  private async notFoundAs(what: string, pending: Promise<RegistryResponse>, tagHint = false): Promise<RegistryResponse> {
     try {
       return await pending;
     } catch (err) {
       if (err instanceof RegistryHttpError && err.status === 404) {
         const codes = err.registryErrors.map((e) => e.code).join(', ');
-        throw new PolicyOciError('NOT_FOUND', `${what} not found${codes ? ` (${codes})` : ''}`, { cause: err });
+        const hint = tagHint ? `; \`kubectl policyoci tags ${this.name}\` lists its tags` : '';
+        throw new PolicyOciError('NOT_FOUND', `${what} not found${codes ? ` (${codes})` : ''}${hint}`, { cause: err });
       }
       throw err;
     }
@@ -278,6 +297,11 @@ export interface ReferrersPage {
   filtersApplied?: string;
   /** A 404 whose error code is NAME_UNKNOWN: the repository does not exist (API state unknown). */
   nameUnknown: boolean;
+}
+
+function registryCodes(res: RegistryResponse): string {
+  const codes = parseRegistryErrors(res.body).map((e) => e.code);
+  return codes.length ? ` (${codes.join(', ')})` : '';
 }
 
 function isNameUnknown(res: RegistryResponse): boolean {

@@ -5,6 +5,7 @@ import { applyPolicies, hasFailures, planPolicies, type ApplyResult } from '../k
 import { KubeClient } from '../kube/client.ts';
 import { countActions, type ApplyAction } from '../kube/result.ts';
 import type { KubeObject } from '../policy/types.ts';
+import type { HttpTrace } from '../registry/trace.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
@@ -16,6 +17,8 @@ export interface KubeOptions {
   /** The context's namespace is replaced by this one (where namespace-less policies go). */
   namespace?: string;
   requestTimeoutMs?: number;
+  /** -v/--verbose: called once per HTTP exchange with the API server (never with a secret). */
+  trace?: HttpTrace;
 }
 
 /** How objects go to a cluster: what apply and migrate share. */

@@ -2,7 +2,7 @@
 // storing them, like `docker login`; logout forgets them.
 import { PolicyOciError } from '../errors.ts';
 import { RegistryClient } from '../registry/client.ts';
-import { removeCredentials, saveCredentials } from '../registry/credentials.ts';
+import { removeCredentials, saveCredentials, withOrigin } from '../registry/credentials.ts';
 import type { TransportOptions } from '../registry/transport.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
 
@@ -38,7 +38,7 @@ function normaliseRegistry(input: string): string {
 
 export async function login(options: LoginOptions, reporter: Reporter = silentReporter): Promise<LoginResult> {
   const registry = normaliseRegistry(options.registry);
-  const credentials = { username: options.username, password: options.password };
+  const credentials = withOrigin({ username: options.username, password: options.password }, { kind: 'login' });
   reporter.progress(`Checking the credentials against ${registry}`);
   const client = new RegistryClient(registry, { ...(options.transport ?? {}), credentials: async () => credentials });
   try {

@@ -3,8 +3,9 @@
 // with it. Everything is decided (signatures checked) and read whole before anything is written
 // or applied.
 import type { ReadLimits } from '../artifact/limits.ts';
-import { readArtifact, type FoundPolicy } from '../artifact/unpack.ts';
+import { readArtifact, type FoundPolicy, type ReadOptions } from '../artifact/unpack.ts';
 import { openTarget, type OpenedTarget, type StoreOptions } from '../content/open.ts';
+import { engineNames } from '../engines/index.ts';
 import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
@@ -55,14 +56,48 @@ export function sourceFields(source: PolicySource): SourceFields {
   return { reference: source.opened.display, digest: source.digest, artifacts: source.artifacts, verified: source.verified };
 }
 
+/** Refuses engine names no plugin declares: a typo would otherwise select nothing and succeed. */
+export function checkEngineNames(names: readonly string[] | undefined, flag = '--engine'): void {
+  const known = engineNames();
+  const unknown = [...new Set(names ?? [])].filter((n) => !known.includes(n));
+  if (unknown.length === 0) return;
+  const quoted = unknown.map((n) => `"${n}"`).join(', ');
+  throw new PolicyOciError('USAGE', `${flag}: unknown engine ${quoted}; the known engines are ${known.join(', ')}`);
+}
+
+/**
+ * Reading nothing is not a success: an artifact without a single policy layer (a container image,
+ * say) is an error, and so is an --engine the artifact holds no policy of. A policy artifact that
+ * holds no policy at all (an export of an empty cluster) reads as empty.
+ */
+function checkFound(found: FoundPolicy[], recognised: boolean, options: SourceOptions, where: string): void {
+  if (found.length === 0 && !recognised) {
+    const hint = options.fromReferrers ? '' : ' (did you mean --from-referrers? It reads the policy artifacts attached to an image)';
+    throw new PolicyOciError('INVALID_INPUT', `no policy layers in ${where}: it is not a policy artifact${hint}`);
+  }
+  const held = [...new Set(found.map((p) => p.engine))].sort();
+  const missing = [...new Set(options.engines ?? [])].filter((e) => !held.includes(e));
+  if (missing.length > 0) {
+    const holds = held.length ? `it holds ${held.join(' and ')} policies only` : 'it holds no policies';
+    throw new PolicyOciError('NOT_FOUND', `${where} holds no ${missing.join(' or ')} policies (${holds}); drop --engine ${missing.join(' --engine ')}`);
+  }
+}
+
 export async function readPolicySource(options: SourceOptions, reporter: Reporter): Promise<PolicySource> {
+  checkEngineNames(options.engines);
   const opened = await openTarget(options.reference, options.store, { push: false });
   const { warnings, warn } = collectWarnings(reporter);
-  const readOptions = { ...(options.limits ? { limits: options.limits } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
+  let reading = `Reading ${opened.display}`;
+  const readOptions: ReadOptions = {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    onLayer: (done, total) => reporter.progress(`${reading}: ${done}/${total} layers`),
+  };
   const keep = (p: FoundPolicy) => !options.engines?.length || options.engines.includes(p.engine);
   if (!options.verifyKeyPath && !options.fromReferrers) {
-    reporter.progress(`Reading ${opened.display}`);
+    reporter.progress(reading);
     const read = await readArtifact(opened.target, opened.reference, readOptions);
+    checkFound(read.policies, read.manifests.some((m) => m.engine !== undefined), options, atDigest(opened.display, read.root.digest));
     for (const w of read.warnings) warn(w);
     return { opened, digest: read.root.digest, artifacts: [read.root.digest], verified: false, policies: read.policies.filter(keep), warnings };
   }
@@ -73,8 +108,11 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
     ...(options.referrersMode ? { mode: options.referrersMode } : {}),
     onWarning: warn,
   });
-  reporter.progress(`Reading ${selected.digests.length} artifact(s) of ${opened.display}`);
+  reading = `Reading ${selected.digests.length} artifact(s) of ${opened.display}`;
+  reporter.progress(reading);
   const read = await readArtifacts(opened.target, selected.digests, readOptions);
+  const where = options.fromReferrers ? `the artifacts attached to ${atDigest(opened.display, selected.subject)}` : atDigest(opened.display, selected.subject);
+  checkFound(read.policies, read.recognised, options, where);
   for (const w of read.warnings) warn(w);
   return { opened, digest: selected.subject, artifacts: selected.digests, verified: selected.verified, policies: read.policies.filter(keep), warnings };
 }
@@ -131,12 +169,14 @@ export async function selectArtifacts(target: Target, display: string, reference
  * once; where two artifacts hold different versions of one policy (kind, namespace, name), the
  * later artifact's wins, with a warning.
  */
-export async function readArtifacts(target: Target, digests: string[], options: { limits?: ReadLimits; concurrency?: number } = {}): Promise<{ policies: FoundPolicy[]; warnings: string[] }> {
+export async function readArtifacts(target: Target, digests: string[], options: ReadOptions = {}): Promise<{ policies: FoundPolicy[]; warnings: string[]; recognised: boolean }> {
   const byId = new Map<string, { policy: FoundPolicy; yaml: string; from: string }>();
   const warnings: string[] = [];
+  let recognised = false;
   for (const digest of digests) {
     const read = await readArtifact(target, digest, options);
     warnings.push(...read.warnings);
+    recognised ||= read.manifests.some((m) => m.engine !== undefined);
     for (const p of read.policies) {
       const id = `${p.object.apiVersion.split('/')[0]}/${p.object.kind}/${p.object.metadata.namespace ?? ''}/${p.object.metadata.name}`;
       const yaml = p.canonical ?? stringifyCanonical(p.object);
@@ -145,5 +185,5 @@ export async function readArtifacts(target: Target, digests: string[], options: 
       byId.set(id, { policy: p, yaml, from: digest });
     }
   }
-  return { policies: [...byId.values()].map((v) => v.policy), warnings };
+  return { policies: [...byId.values()].map((v) => v.policy), warnings, recognised };
 }

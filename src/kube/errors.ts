@@ -29,10 +29,15 @@ export function toPolicyOciError(err: unknown, ctx: ErrorContext): PolicyOciErro
   if (err instanceof ConnectionError) {
     if (err.phase === 'auth') return new PolicyOciError('CLUSTER', `${what}: ${err.message}`, { cause: err });
     if (err.phase === 'timeout') return new PolicyOciError('CLUSTER', `${what}: the API server at ${ctx.server} gave ${err.message}`, { cause: err });
-    return new PolicyOciError('CLUSTER', `${what}: cannot reach the API server at ${ctx.server}: ${err.message}`, { cause: err });
+    if (err.phase === 'answer') return new PolicyOciError('CLUSTER', `${what}: the server at ${ctx.server} answered ${err.message}`, { cause: err });
+    const hint = /ECONNREFUSED/.test(err.message) ? ' (is the cluster running, and is the server of the kubeconfig context the right one?)' : '';
+    return new PolicyOciError('CLUSTER', `${what}: cannot reach the API server at ${ctx.server}: ${err.message}${hint}`, { cause: err });
   }
   if (!(err instanceof ApiError)) {
     return new PolicyOciError('CLUSTER', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (err.notKubernetes !== undefined && err.status !== 401 && err.status !== 403) {
+    return new PolicyOciError('CLUSTER', `${what}: the server at ${ctx.server} answered ${err.notKubernetes}`, { cause: err });
   }
   const s = err.apiStatus;
   const msg = s.message ?? '';

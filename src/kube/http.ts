@@ -1,11 +1,14 @@
 // Raw JSON requests to the API server, authenticated by client-node's KubeConfig (tokens, client
 // certificates, exec plugins, OIDC, proxies) but without its generated typed models, which drop
 // fields they do not know (LIBRARIES.md). Same pattern client-node uses for its own health and
-// metrics calls: RequestContext → applySecurityAuthentication → undici fetch with its dispatcher.
+// metrics calls (RequestContext → applySecurityAuthentication → its undici dispatcher), but sent
+// with undici's `request`, not `fetch`: fetch refuses the WHATWG "bad ports" (6000, 6665–6669,
+// 10080…) that kubectl reaches without a second thought.
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { authScheme, redactUrl, traceError, type HttpTrace } from '../registry/trace.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -40,20 +43,26 @@ export interface ApiStatus {
 export class ApiError extends Error {
   readonly status: number;
   readonly apiStatus: ApiStatus;
+  /** Set when the answer was a web page, not the API server's: what it was (see notKubernetes). */
+  readonly notKubernetes: string | undefined;
 
-  constructor(status: number, apiStatus: ApiStatus) {
+  constructor(status: number, apiStatus: ApiStatus, notKubernetes?: string) {
     super(apiStatus.message || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.apiStatus = apiStatus;
+    this.notKubernetes = notKubernetes;
   }
 }
 
-/** No answer: connection refused, TLS failure, timeout, or credentials that could not be prepared. */
+/**
+ * No usable answer: connection refused, TLS failure, timeout, credentials that could not be
+ * prepared, or ('answer') a server that answered but is not a Kubernetes API server.
+ */
 export class ConnectionError extends Error {
-  readonly phase: 'auth' | 'connect' | 'timeout';
+  readonly phase: 'auth' | 'connect' | 'timeout' | 'answer';
 
-  constructor(message: string, phase: 'auth' | 'connect' | 'timeout', options?: { cause?: unknown }) {
+  constructor(message: string, phase: 'auth' | 'connect' | 'timeout' | 'answer', options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConnectionError';
     this.phase = phase;
@@ -64,7 +73,12 @@ export interface TransportOptions {
   requestTimeoutMs?: number;
   /** API server `Warning` headers (deprecated versions, unknown fields with fieldValidation=Warn…). */
   onWarning?: (warning: string) => void;
+  /** Called once per HTTP exchange (-v/--verbose); never handed a secret (see registry/trace.ts). */
+  trace?: HttpTrace;
 }
+
+/** Largest response body read (a whole list page of policies fits many times over). */
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 export class Transport {
   readonly server: string;
@@ -102,38 +116,63 @@ export class Transport {
       body = JSON.stringify(req.body);
       headers['content-type'] = req.contentType ?? 'application/json';
     }
-    let res;
+    const started = performance.now();
+    const trace = (status: number | undefined, err?: unknown) =>
+      this.opts.trace?.({
+        method: req.method,
+        url: redactUrl(url),
+        ...(status !== undefined ? { status } : { error: traceError(err) }),
+        durationMs: Math.round(performance.now() - started),
+        ...(authScheme(headers.authorization ?? headers.Authorization) ? { auth: authScheme(headers.authorization ?? headers.Authorization) } : {}),
+      });
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let res: Dispatcher.ResponseData;
+    let text: string;
     try {
-      res = await fetch(url, {
+      res = await request(url, {
         method: req.method,
         headers,
         ...(body !== undefined ? { body } : {}),
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
-    } catch (err) {
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-        throw new ConnectionError(`no answer within ${this.timeoutMs} ms`, 'timeout', { cause: err });
+      const declared = Number(res.headers['content-length'] ?? Number.NaN);
+      if (declared > MAX_BODY_BYTES) {
+        await res.body.dump();
+        throw new ConnectionError(`an answer of ${declared} bytes, above the limit of ${MAX_BODY_BYTES}`, 'answer');
       }
+      text = await res.body.text();
+    } catch (err) {
+      trace(undefined, err);
+      if (err instanceof ConnectionError) throw err;
+      if (signal.aborted) throw new ConnectionError(`no answer within ${this.timeoutMs} ms`, 'timeout', { cause: err });
       throw new ConnectionError(describeFetchError(err), 'connect', { cause: err });
     }
-    const warning = res.headers.get('warning');
+    trace(res.statusCode);
+    const warning = headerOf(res.headers, 'warning');
     if (warning && this.opts.onWarning) for (const w of parseWarnings(warning)) this.opts.onWarning(w);
-    const contentType = res.headers.get('content-type') ?? '';
-    const text = await res.text();
+    const contentType = headerOf(res.headers, 'content-type') ?? '';
+    const json = /json/i.test(contentType);
     let parsed: unknown = text;
-    if (/json/i.test(contentType) && text) {
+    if (json && text) {
       try {
         parsed = JSON.parse(text);
       } catch {
         parsed = text;
       }
     }
-    if (res.status >= 400) {
-      const status = parsed && typeof parsed === 'object' ? (parsed as ApiStatus) : { message: text.trim().slice(0, 300) || res.statusText };
-      throw new ApiError(res.status, status);
+    const page = isHtml(contentType, text) ? notKubernetes(res.statusCode, contentType, text) : undefined;
+    if (res.statusCode >= 400) {
+      // The API server's errors are a metav1.Status, or plain text ("404 page not found" for a
+      // group it does not serve); a web page is someone else's.
+      const status = parsed && typeof parsed === 'object' ? (parsed as ApiStatus) : { message: page ?? (text.trim().split('\n')[0]?.slice(0, 300) || `HTTP ${res.statusCode}`) };
+      throw new ApiError(res.statusCode, status, page);
     }
-    return { status: res.status, contentType, body: parsed };
+    if (!json && text.trim() !== '' && /json/i.test(req.accept ?? 'application/json')) {
+      // A 2xx that is not JSON (a web page, a proxy's login form): not the API server.
+      throw new ConnectionError(notKubernetes(res.statusCode, contentType, text), 'answer');
+    }
+    return { status: res.statusCode, contentType, body: parsed };
   }
 
   async close(): Promise<void> {
@@ -141,6 +180,29 @@ export class Transport {
     this.dispatcher = undefined;
     await d?.close();
   }
+}
+
+function headerOf(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function isHtml(contentType: string, text: string): boolean {
+  return /html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(text);
+}
+
+/**
+ * What to say about an answer that is not the API server's JSON: its status, its type, and one
+ * line of it at most (an HTML page's <title>, else its first line), never the whole body.
+ */
+export function notKubernetes(status: number, contentType: string, text: string): string {
+  const type = contentType.split(';')[0]?.trim() || 'no content type';
+  const title = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();
+  const firstLine = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('<'));
+  const excerpt = title ?? firstLine;
+  const shown = excerpt ? `: "${excerpt.replace(/\s+/g, ' ').slice(0, 120)}"` : '';
+  const what = isHtml(contentType, text) ? 'an HTML page' : `a ${type} answer`;
+  return `HTTP ${status} with ${what}${shown}, not a Kubernetes API answer; is the kubeconfig's server a Kubernetes API server?`;
 }
 
 /** `299 - "message"` entries of a Warning header (RFC 7234), messages only. */

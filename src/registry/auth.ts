@@ -3,7 +3,7 @@
 // the first request of a scope pays the 401 round-trip. Concurrent requests share one token fetch.
 import { PolicyOciError } from '../errors.ts';
 import type { Challenge } from './challenge.ts';
-import type { Credential, CredentialFunc } from './credentials.ts';
+import { originOf, type Credential, type CredentialFunc } from './credentials.ts';
 import { mergeScopes } from './scope.ts';
 
 export { parseChallenges, type Challenge } from './challenge.ts';
@@ -38,6 +38,29 @@ function basicHeader(cred: Credential): string {
 
 function loginHint(registry: string): string {
   return `run \`kubectl policyoci login ${registry}\``;
+}
+
+/**
+ * What to say when `where` (the registry, or its token service) refuses `cred`: what to fix
+ * depends on where the credential came from. A login hint only where a login would help.
+ */
+export function rejectionMessage(where: string, registry: string, cred: Credential | undefined): string {
+  if (cred === undefined || (cred.password === undefined && cred.identityToken === undefined)) {
+    return `${where} requires authentication; ${loginHint(registry)} (or pass --username with --password-stdin)`;
+  }
+  const origin = originOf(cred);
+  switch (origin?.kind) {
+    case 'flags':
+      return `${where} rejected the user name or password given with --username and --password-stdin`;
+    case 'login':
+      return `${where} rejected the user name or password`;
+    case 'file':
+      return `${where} rejected the credentials stored for ${registry} in ${origin.path}; ${loginHint(registry)} to replace them`;
+    case 'helper':
+      return `${where} rejected the credentials from docker-credential-${origin.helper}; ${loginHint(registry)} to replace them`;
+    default:
+      return `${where} rejected the credentials; ${loginHint(registry)}`;
+  }
 }
 
 export class Authenticator {
@@ -84,11 +107,9 @@ export class Authenticator {
     }
     if (challenges.some((c) => c.scheme === 'basic')) {
       const cred = await this.credentials(registry);
-      if (cred?.password === undefined) {
-        throw new PolicyOciError('UNAUTHORIZED', `${registry} requires authentication; ${loginHint(registry)}`);
-      }
+      if (cred?.password === undefined) throw new PolicyOciError('UNAUTHORIZED', rejectionMessage(registry, registry, undefined));
       const header = basicHeader(cred);
-      if (sent === header) throw new PolicyOciError('UNAUTHORIZED', `${registry} rejected the credentials; ${loginHint(registry)}`);
+      if (sent === header) throw new PolicyOciError('UNAUTHORIZED', rejectionMessage(registry, registry, cred));
       this.states.set(registry, { scheme: 'basic' });
       return header;
     }
@@ -144,10 +165,7 @@ export class Authenticator {
       res = await this.http(realm, { method: 'GET', headers });
     }
     const where = `the token service of ${registry} (${realm.host})`;
-    if (res.status === 401 || res.status === 403) {
-      const why = cred === undefined ? 'requires authentication' : 'rejected the credentials';
-      throw new PolicyOciError('UNAUTHORIZED', `${where} ${why}; ${loginHint(registry)}`);
-    }
+    if (res.status === 401 || res.status === 403) throw new PolicyOciError('UNAUTHORIZED', rejectionMessage(where, registry, cred));
     if (res.status !== 200) throw new PolicyOciError('REGISTRY', `${where} answered HTTP ${res.status}`);
     return this.readToken(res.body, where, issuedAt);
   }

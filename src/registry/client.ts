@@ -5,13 +5,14 @@
 import { request } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 import { registryApiHost } from '../reference/reference.ts';
-import { Authenticator, parseChallenges } from './auth.ts';
+import { Authenticator, parseChallenges, rejectionMessage } from './auth.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
 import { discard, readLimited } from './body.ts';
 import { credentialChain, type CredentialFunc } from './credentials.ts';
-import { errorFromResponse, transportError } from './errors.ts';
+import { describeRequest, errorFromResponse, isNotTlsError, notARegistryError, parseRegistryErrors, RegistryHttpError, transportError } from './errors.ts';
 import { RetryPolicy, type RetryOptions } from './retry.ts';
-import { Transport, registryScheme, type TransportOptions } from './transport.ts';
+import { authScheme, redactUrl, traceError, type HttpTrace } from './trace.ts';
+import { Transport, allowsHttpFallback, registryScheme, type TransportOptions } from './transport.ts';
 
 export interface RegistryClientOptions extends TransportOptions {
   /** Where credentials come from (default: the docker/podman chain). */
@@ -58,27 +59,103 @@ export function firstHeader(headers: ResponseHeaders, name: string): string | un
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Failures worth asking "is this a registry at all?" about, when they come without the
+ * distribution spec's error body: what web servers and other services answer registry requests
+ * with. Not 5xx (a registry in trouble, retried) but 501 (a method the server does not implement).
+ */
+const NOT_A_REGISTRY_STATUSES: ReadonlySet<number> = new Set([400, 404, 405, 406, 415, 501]);
+
+/** What a registry's `GET /v2/` answers: 200 or 401, marked as the distribution API or as JSON. */
+function looksLikeRegistryRoot(res: RegistryResponse): boolean {
+  if (res.status !== 200 && res.status !== 401) return false;
+  if (firstHeader(res.headers, 'docker-distribution-api-version') !== undefined) return true;
+  if (res.status === 401 && firstHeader(res.headers, 'www-authenticate') !== undefined) return true;
+  return /json/i.test(firstHeader(res.headers, 'content-type') ?? '');
+}
+
+function describeAnswer(res: RegistryResponse): string {
+  const type = firstHeader(res.headers, 'content-type')?.split(';')[0]?.trim();
+  return `HTTP ${res.status}${type ? ` (${type.slice(0, 60)})` : ''}`;
+}
+
 export class RegistryClient {
   readonly registry: string;
-  readonly baseUrl: URL;
+  /** Where requests go; switches once from https to http when --insecure meets a plain-HTTP registry. */
+  baseUrl: URL;
   /** HTTP requests sent to the registry (token realm requests excluded). */
   requestCount = 0;
   private readonly transport: Transport;
   readonly retryPolicy: RetryPolicy;
   private readonly auth: Authenticator;
+  private readonly credentials: CredentialFunc;
   private readonly userAgent: string;
+  private readonly trace: HttpTrace | undefined;
+  /** With --insecure: the one probe deciding between https and http (shared by concurrent requests). */
+  private schemeDecided: Promise<void> | undefined;
+  private readonly httpsOrigin: string;
+  /** The answer to "is this an OCI registry at all?", asked once, after an unexpected failure. */
+  private registryCheck: Promise<string | undefined> | undefined;
 
   constructor(registry: string, opts: RegistryClientOptions = {}) {
     this.registry = registry;
     this.baseUrl = new URL(`${registryScheme(registry, opts)}://${registryApiHost(registry)}`);
+    this.httpsOrigin = new URL(`https://${registryApiHost(registry)}`).origin;
+    this.schemeDecided = allowsHttpFallback(opts) && this.baseUrl.protocol === 'https:' ? undefined : Promise.resolve();
     this.transport = new Transport(opts);
     this.retryPolicy = new RetryPolicy(opts.retry);
     this.userAgent = opts.userAgent ?? 'kubectl-policyoci';
+    this.trace = opts.trace;
     const tokenHttp = async (url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) => {
       const res = await this.send(url, init.method, init.headers, init.body, TOKEN_BODY_LIMIT, true);
       return { status: res.status, body: res.body };
     };
-    this.auth = new Authenticator(tokenHttp, opts.credentials ?? credentialChain());
+    this.credentials = opts.credentials ?? credentialChain();
+    this.auth = new Authenticator(tokenHttp, this.credentials);
+  }
+
+  /**
+   * --insecure (crane's meaning): HTTPS, unless the server does not speak TLS at all, then plain
+   * HTTP. Decided once by `GET /v2/`; certificate errors are not a reason to fall back (--insecure
+   * skips verification anyway).
+   */
+  private decideScheme(): Promise<void> {
+    this.schemeDecided ??= (async () => {
+      const url = new URL('/v2/', this.baseUrl);
+      try {
+        await this.send(url, 'GET', {}, undefined, TOKEN_BODY_LIMIT, false);
+      } catch (err) {
+        if (isNotTlsError(err)) this.baseUrl = new URL(`http://${registryApiHost(this.registry)}`);
+      }
+    })();
+    return this.schemeDecided;
+  }
+
+  /** A URL made before the scheme was decided follows the decision. */
+  private rebase(url: URL): URL {
+    if (url.origin !== this.httpsOrigin || this.baseUrl.protocol === 'https:') return url;
+    const moved = new URL(url.href);
+    moved.protocol = 'http:';
+    return moved;
+  }
+
+  /**
+   * Undefined when `GET /v2/` answers as a registry does (or cannot be asked); else what it
+   * answered. Asked once, only after a failure a registry would not give (an error without the
+   * distribution spec's error body: a web server or another service on the port).
+   */
+  private notARegistry(): Promise<string | undefined> {
+    this.registryCheck ??= (async () => {
+      try {
+        const res = await this.send(new URL('/v2/', this.baseUrl), 'GET', {}, undefined, ERROR_BODY_LIMIT, false);
+        // Go's HTTPS servers answer plain HTTP with this 400: a TLS registry (errorFromResponse says what to pass).
+        if (res.status === 400 && /HTTP request to an HTTPS server/i.test(res.body.toString('utf8'))) return undefined;
+        return looksLikeRegistryRoot(res) ? undefined : describeAnswer(res);
+      } catch {
+        return undefined;
+      }
+    })();
+    return this.registryCheck;
   }
 
   /** Token realm requests so far. */
@@ -91,7 +168,8 @@ export class RegistryClient {
   }
 
   async request(req: RegistryRequest): Promise<RegistryResponse> {
-    let url = this.resolveUrl(req.path);
+    await this.decideScheme();
+    let url = this.rebase(this.resolveUrl(req.path));
     const limit = req.maxBytes ?? MAX_MANIFEST_BYTES;
     const retry = req.retry !== false;
     let res: RegistryResponse;
@@ -110,7 +188,32 @@ export class RegistryClient {
       url = new URL(location, url);
     }
     if ((res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status)) return res;
+    if (res.status === 401 && res.url.origin === this.baseUrl.origin) throw await this.unauthorized(res, req);
+    if (NOT_A_REGISTRY_STATUSES.has(res.status) && parseRegistryErrors(res.body).length === 0) {
+      const answered = await this.notARegistry();
+      if (answered !== undefined) throw notARegistryError(this.registry, answered);
+    }
     throw errorFromResponse(res, req.method, res.url, this.registry);
+  }
+
+  /** Is this a registry answering 404 (true), or something else on the port (throws)? For okStatuses callers. */
+  async checkIsRegistry(res: RegistryResponse): Promise<void> {
+    if (parseRegistryErrors(res.body).length > 0) return;
+    const answered = await this.notARegistry();
+    if (answered !== undefined) throw notARegistryError(this.registry, answered);
+  }
+
+  /** A 401 that survived the auth flow: say what to fix, which depends on where the credentials came from. */
+  private async unauthorized(res: RegistryResponse, req: RegistryRequest): Promise<RegistryHttpError> {
+    const entries = parseRegistryErrors(res.body);
+    const retryAfter = firstHeader(res.headers, 'retry-after');
+    const on = `HTTP 401 on ${describeRequest(req.method, res.url)}`;
+    const insufficient = parseChallenges(res.headers['www-authenticate']).some((c) => c.params.error === 'insufficient_scope');
+    const cred = await this.credentials(this.registry).catch(() => undefined);
+    if (insufficient && cred !== undefined) {
+      return new RegistryHttpError('DENIED', `${this.registry}: the credentials lack permission for ${req.scope.join(' ') || 'this request'} (${on})`, 401, retryAfter, entries);
+    }
+    return new RegistryHttpError('UNAUTHORIZED', `${rejectionMessage(this.registry, this.registry, cred)} (${on})`, 401, retryAfter, entries);
   }
 
   private sendWithAuth(url: URL, req: RegistryRequest, authorization: string | undefined, limit: number, retry: boolean) {
@@ -132,6 +235,15 @@ export class RegistryClient {
   ): Promise<RegistryResponse> {
     const attempt = async (n: number): Promise<RegistryResponse> => {
       if (n > 1) onRetry?.();
+      const started = performance.now();
+      const traced = (status: number | undefined, err?: unknown) =>
+        this.trace?.({
+          method,
+          url: redactUrl(url),
+          ...(status !== undefined ? { status } : { error: traceError(err) }),
+          durationMs: Math.round(performance.now() - started),
+          ...(authScheme(headers.authorization) ? { auth: authScheme(headers.authorization) } : {}),
+        });
       let res;
       try {
         res = await request(url, {
@@ -141,8 +253,10 @@ export class RegistryClient {
           dispatcher: this.transport.dispatcherFor(url),
         });
       } catch (err) {
+        traced(undefined, err);
         throw retry ? err : transportError(err, method, url);
       }
+      traced(res.statusCode);
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       let data: Buffer;
       if (method === 'HEAD') {

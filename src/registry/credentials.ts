@@ -24,6 +24,23 @@ export interface Credential {
   identityToken?: string;
 }
 
+/** Where a credential came from: the command line, `login` itself, an auth file, a credential helper. */
+export type CredentialOrigin = { kind: 'flags' } | { kind: 'login' } | { kind: 'file'; path: string } | { kind: 'helper'; helper: string };
+
+// Kept beside the credential, not in it: a Credential stays the plain user/password/token triple.
+const origins = new WeakMap<Credential, CredentialOrigin>();
+
+/** Records where `credential` came from (for messages: what to fix when the registry rejects it); returns it. */
+export function withOrigin<T extends Credential>(credential: T, origin: CredentialOrigin): T {
+  origins.set(credential, origin);
+  return credential;
+}
+
+/** Where `credential` came from, when known. */
+export function originOf(credential: Credential): CredentialOrigin | undefined {
+  return origins.get(credential);
+}
+
 export interface CredentialOptions extends ConfigLocation {
   /** From --username. */
   username?: string;
@@ -41,8 +58,8 @@ export type CredentialFunc = (registry: string) => Promise<Credential | undefine
 
 const IDENTITY_TOKEN_USER = '<token>';
 
-function fromHelper(username: string, secret: string): Credential {
-  return username === IDENTITY_TOKEN_USER ? { identityToken: secret } : { username, password: secret };
+function fromHelper(username: string, secret: string, origin: CredentialOrigin): Credential {
+  return withOrigin(username === IDENTITY_TOKEN_USER ? { identityToken: secret } : { username, password: secret }, origin);
 }
 
 async function fromConfig(config: DockerConfig, path: string, registry: string, env: NodeJS.ProcessEnv): Promise<FoundCredential | undefined> {
@@ -51,19 +68,20 @@ async function fromConfig(config: DockerConfig, path: string, registry: string, 
   const helper = helperKey === undefined ? undefined : config.credHelpers?.[helperKey];
   if (helper) {
     const got = await helperGet(helper, serverUrl, env);
-    return got && { credential: fromHelper(got.username, got.secret), source: `docker-credential-${helper}` };
+    return got && { credential: fromHelper(got.username, got.secret, { kind: 'helper', helper }), source: `docker-credential-${helper}` };
   }
   const authKey = findRegistryKey(config.auths, registry);
   const entry = authKey === undefined ? undefined : config.auths?.[authKey];
   if (authKey !== undefined && entry !== undefined) {
-    const credential: Credential = {};
+    const credential: Credential = withOrigin({}, { kind: 'file', path });
     if (typeof entry.auth === 'string' && entry.auth !== '') Object.assign(credential, decodeAuth(entry.auth, path, authKey));
     if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') credential.identityToken = entry.identitytoken;
     if (credential.password !== undefined || credential.identityToken !== undefined) return { credential, source: path };
   }
   if (config.credsStore) {
     const got = await helperGet(config.credsStore, serverUrl, env);
-    return got && { credential: fromHelper(got.username, got.secret), source: `docker-credential-${config.credsStore}` };
+    const helper = config.credsStore;
+    return got && { credential: fromHelper(got.username, got.secret, { kind: 'helper', helper }), source: `docker-credential-${helper}` };
   }
   return undefined;
 }
@@ -72,7 +90,7 @@ async function fromConfig(config: DockerConfig, path: string, registry: string, 
 export async function findCredentials(registry: string, opts: CredentialOptions = {}): Promise<FoundCredential | undefined> {
   if (opts.username !== undefined && opts.username !== '') {
     if (opts.password === undefined) throw new PolicyOciError('USAGE', '--username needs a password (--password-stdin)');
-    return { credential: fromHelper(opts.username, opts.password), source: 'command line' };
+    return { credential: fromHelper(opts.username, opts.password, { kind: 'flags' }), source: 'command line' };
   }
   const env = opts.env ?? process.env;
   for (const path of authFilePaths(opts)) {

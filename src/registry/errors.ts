@@ -84,15 +84,52 @@ export function errorFromResponse(res: FailedResponse, method: string, url: URL,
   return new RegistryHttpError(code, message, res.status, firstHeader(res.headers['retry-after']), entries);
 }
 
-/** Transport failures (connection refused, TLS, DNS) as REGISTRY errors naming the host. */
+/** OpenSSL's "…:error:0A00010B:SSL routines:func:reason:file:line:" dump, as its reason only. */
+function opensslReason(text: string): string | undefined {
+  return /error:[0-9A-F]+:[A-Za-z0-9 ]+ routines:[^:]*:([^:\n]+)/.exec(text)?.[1]?.trim();
+}
+
+/** Codes of a TLS handshake with a server that does not speak TLS (a plain-HTTP registry). */
+const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST', 'EPROTO']);
+
+/** True when `err` says the server answered a TLS handshake with something that is not TLS. */
+export function isNotTlsError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_TLS_CODES.has(code)) return true;
+    if (/wrong version number|packet length too long|http request/i.test(opensslReason(e.message) ?? '')) return true;
+  }
+  return false;
+}
+
+/** Transport failures (connection refused, TLS, DNS) as REGISTRY errors naming the host, with what to check. */
 export function transportError(err: unknown, method: string, url: URL): PolicyOciError {
   if (err instanceof PolicyOciError) return err;
   const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
-  const text = typeof e.message === 'string' ? e.message.slice(0, 300) : String(err);
+  const code = typeof e.code === 'string' ? e.code : '';
+  let text = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : code || String(err);
+  const reason = opensslReason(text);
+  if (reason !== undefined) text = `TLS handshake failed (${reason})`;
+  text = (text.split('\n').find((l) => l.trim()) ?? text).trim().slice(0, 300);
+  const what = describeRequest(method, url);
   let hint = '';
-  if (/certificate|self.signed|SSL|TLS|wrong version number/i.test(text)) {
-    hint = '; for a private CA pass --ca-file, for a plain-HTTP registry --plain-http';
+  if (isNotTlsError(err)) {
+    text = 'the server does not speak TLS (HTTPS)';
+    hint = '; for a plain-HTTP registry pass --plain-http';
+  } else if (code === 'ECONNREFUSED') {
+    text = 'connection refused';
+    hint = `; is the registry running, and listening on ${url.host}?`;
+  } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    text = `the host name ${url.hostname} does not resolve`;
+    hint = '; check the registry name';
+  } else if (/certificate|self.signed|SSL|TLS/i.test(text) || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    hint = '; for a private CA pass --ca-file, to skip verification --insecure, for a plain-HTTP registry --plain-http';
   }
-  return new PolicyOciError('REGISTRY', `${describeRequest(method, url)} failed: ${text}${code}${hint}`, { cause: err });
+  const shownCode = code && !text.includes(code) ? ` [${code}]` : '';
+  return new PolicyOciError('REGISTRY', `${what} failed: ${text}${shownCode}${hint}`, { cause: err });
+}
+
+/** A server that answers, but not as an OCI registry (a web server, another service on the port). */
+export function notARegistryError(registry: string, probe: string): PolicyOciError {
+  return new PolicyOciError('REGISTRY', `${registry} is not an OCI registry: GET /v2/ answered ${probe} where a registry answers 200 or 401; check the host and port`);
 }

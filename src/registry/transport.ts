@@ -6,11 +6,15 @@ import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { PolicyOciError } from '../errors.ts';
+import type { HttpTrace } from './trace.ts';
 
 export interface TransportOptions {
   /** Talk plain HTTP (true) or HTTPS (false) to the registry; unset: HTTP on loopback only. */
   plainHttp?: boolean;
-  /** Skip TLS certificate verification. */
+  /**
+   * Skip TLS certificate verification, and (as crane's --insecure) allow plain HTTP: unless
+   * plainHttp says otherwise, HTTPS is tried first and HTTP used when the server does not speak TLS.
+   */
   insecure?: boolean;
   /** Extra CA bundle (PEM) trusted on top of the system roots. */
   caFile?: string;
@@ -21,6 +25,8 @@ export interface TransportOptions {
   concurrency?: number;
   /** Headers and body timeout per request, in ms (default: undici's 300 s). */
   requestTimeoutMs?: number;
+  /** Called once per HTTP exchange (-v/--verbose); never handed a secret (see trace.ts). */
+  trace?: HttpTrace;
 }
 
 /** The host part of a registry ("localhost:5000" → "localhost", "[::1]:5000" → "::1"). */
@@ -46,6 +52,14 @@ export function registryScheme(registry: string, opts: TransportOptions = {}): '
   if (opts.plainHttp !== undefined) return opts.plainHttp ? 'http' : 'https';
   const tlsHinted = opts.caFile !== undefined || opts.certFile !== undefined || opts.insecure === true;
   return isLoopback(registry) && !tlsHinted ? 'http' : 'https';
+}
+
+/**
+ * True when a failed TLS handshake may be retried over plain HTTP: --insecure without an explicit
+ * --plain-http (crane's and go-containerregistry's `insecure` registries: HTTPS first, then HTTP).
+ */
+export function allowsHttpFallback(opts: TransportOptions = {}): boolean {
+  return opts.insecure === true && opts.plainHttp === undefined;
 }
 
 function readPem(file: string, what: string): string {

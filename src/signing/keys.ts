@@ -50,8 +50,8 @@ interface EncryptedData {
   ciphertext: string;
 }
 
-/** Opens cosign's encrypted private key (the PEM block's bytes are JSON). */
-export async function decryptCosignKey(der: Buffer, password: string, what: string): Promise<Buffer> {
+/** Opens cosign's encrypted private key (the PEM block's bytes are JSON). `passwordFrom` names where the password came from, for the message. */
+export async function decryptCosignKey(der: Buffer, password: string, what: string, passwordFrom?: 'env' | 'unset'): Promise<Buffer> {
   let data: EncryptedData;
   try {
     data = JSON.parse(der.toString('utf8')) as EncryptedData;
@@ -68,7 +68,13 @@ export async function decryptCosignKey(der: Buffer, password: string, what: stri
   if (nonce.length !== 24) throw new PolicyOciError('INVALID_INPUT', `${what}: the nonce is ${nonce.length} bytes, not 24`);
   const key = await scrypt(Buffer.from(password, 'utf8'), salt, 32, { N: N!, r: r!, p: p!, maxmem: 256 * N! * r! });
   const opened = secretboxOpen(Buffer.from(data.ciphertext, 'base64'), nonce, key);
-  if (!opened) throw new PolicyOciError('UNAUTHORIZED', `${what}: wrong password (set COSIGN_PASSWORD) or a damaged key`);
+  if (!opened) {
+    if (passwordFrom === 'unset') {
+      throw new PolicyOciError('UNAUTHORIZED', `${what} is encrypted and COSIGN_PASSWORD is not set: set it to the key's password (the empty password did not open it)`);
+    }
+    const which = passwordFrom === 'env' ? 'the password in COSIGN_PASSWORD' : 'the password';
+    throw new PolicyOciError('UNAUTHORIZED', `${what}: ${which} does not open the key (a wrong password, or a damaged key)`);
+  }
   return Buffer.from(opened);
 }
 
@@ -102,7 +108,11 @@ export async function loadPrivateKeyText(text: string, what: string, options: Lo
     switch (block.type) {
       case SIGSTORE_ENCRYPTED:
       case COSIGN_ENCRYPTED: {
-        const pkcs8 = await decryptCosignKey(block.der, options.password ?? process.env.COSIGN_PASSWORD ?? '', what);
+        // Like cosign, an unset COSIGN_PASSWORD is tried as the empty password first.
+        const env = process.env.COSIGN_PASSWORD;
+        const password = options.password ?? env ?? '';
+        const from = options.password !== undefined ? undefined : env !== undefined ? 'env' : 'unset';
+        const pkcs8 = await decryptCosignKey(block.der, password, what, from);
         return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
       }
       case 'EC PRIVATE KEY':

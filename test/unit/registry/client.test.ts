@@ -151,9 +151,9 @@ describe('tags', () => {
     expect(r.requestCount).toBe(3);
   });
 
-  it('maps NAME_UNKNOWN to an empty list', async () => {
+  it('maps NAME_UNKNOWN to NOT_FOUND: a repository nothing was pushed to is not an empty one', async () => {
     const { host } = await serve((_req, res) => send(res, 404, {}, JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'x' }] })));
-    expect(await repo(host).listTags()).toEqual([]);
+    await expect(repo(host).listTags()).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

@@ -81,7 +81,7 @@ describe('sign, verify and discover on an OCI layout', () => {
     const verified = await verifyReference({ reference: `${dir}:v1`, store, keyPath: signer.pub });
     expect(verified).toMatchObject({ digest: image.digest, verified: 1 });
     expect(verified.signatures[0]).toMatchObject({ source: 'tag', valid: true, dockerReference: 'oci-layout/my-layout', annotations: { team: 'platform' } });
-    expect(verifyText(verified)).toMatch(/^Verified .*: 1 of 1 signature\(s\) verify with the key\n {2}ok {6}tag sha256:/);
+    expect(verifyText(verified)).toMatch(/^Verified .*: 1 of 1 signature verifies with the key\n {2}ok {6}tag sha256:/);
     await expect(verifyReference({ reference: `${dir}:v1`, store, keyPath: other.pub })).rejects.toMatchObject({ code: 'UNSAFE_CONTENT', message: expect.stringMatching(/no signature .* verifies with the key/) });
   });
 
