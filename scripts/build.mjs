@@ -50,8 +50,9 @@ async function main() {
   }
 
   const t0 = performance.now();
-  await bundle(pkg.version);
-  log(`bundle   dist/cli.cjs ${kib((await readFile(BUNDLE)).length)} (${ms(t0)})`);
+  const stamp = await buildStamp();
+  await bundle(pkg.version, stamp);
+  log(`bundle   dist/cli.cjs ${kib((await readFile(BUNDLE)).length)}, commit ${stamp.commit || 'unknown'}, ${stamp.buildDate} (${ms(t0)})`);
   if (values['bundle-only']) return;
 
   const t1 = performance.now();
@@ -67,6 +68,11 @@ async function main() {
     throw new Error(`${native} version printed ${JSON.stringify(stdout)}`);
   }
   log(`sea      ${path.relative(ROOT, native)} (${ms(t1)})`);
+  // kubectl (>= 1.26) runs kubectl_complete-policyoci for `kubectl policyoci <TAB>`: the script
+  // the executable prints, beside it (scripts/package.mjs puts it in the release archives).
+  const completer = path.join(DIST, 'kubectl_complete-policyoci');
+  await writeFile(completer, (await run(native, ['completion', 'kubectl'])).stdout, { mode: 0o755 });
+  await chmod(completer, 0o755);
 
   if (!values['all-platforms']) return;
   const t2 = performance.now();
@@ -83,8 +89,32 @@ async function main() {
   log(`release  ${archives.length} archives, ${path.relative(ROOT, manifest)} (${ms(t2)})`);
 }
 
+/**
+ * What `version` reports besides the version: the commit (with -dirty when tracked files have
+ * changes) and a build date that is the same for the same commit, so that builds stay
+ * reproducible: SOURCE_DATE_EPOCH, else the commit's time, else (a tree without git, e.g. a source
+ * tarball) the time of the build.
+ */
+export async function buildStamp() {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const fromEpoch = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : undefined;
+  const git = async (...args) => (await run('git', ['-C', ROOT, ...args], { encoding: 'utf8' })).stdout.trim();
+  try {
+    // Only this repository: a tarball unpacked inside another work tree must not take its commit.
+    if (path.resolve(await git('rev-parse', '--show-toplevel')) !== ROOT) throw new Error('not the top of a git work tree');
+    const commit = await git('rev-parse', 'HEAD');
+    const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
+    const committed = new Date(Number(await git('log', '-1', '--format=%ct')) * 1000);
+    return { commit: dirty ? `${commit}-dirty` : commit, buildDate: rfc3339(fromEpoch ?? committed) };
+  } catch {
+    return { commit: '', buildDate: rfc3339(fromEpoch ?? new Date()) };
+  }
+}
+
+const rfc3339 = (date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /** esbuild: one minified CommonJS file, because a SEA's main script must be CommonJS. */
-export async function bundle(version) {
+export async function bundle(version, stamp = { commit: '', buildDate: '' }) {
   await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: ['src/main.ts'],
@@ -101,6 +131,8 @@ export async function bundle(version) {
     define: {
       __POLICYOCI_VERSION__: JSON.stringify(version),
       __POLICYOCI_BUILD_ID__: JSON.stringify(BUILD_ID_PLACEHOLDER),
+      __POLICYOCI_COMMIT__: JSON.stringify(stamp.commit),
+      __POLICYOCI_BUILD_DATE__: JSON.stringify(stamp.buildDate),
       // ESM-only dependencies read import.meta.url, which CommonJS has not; inside the executable
       // __filename is the executable itself.
       'import.meta.url': 'importMetaUrl',

@@ -1,33 +1,26 @@
 // The yargs root: global flags, the command table, and the one place errors become exit codes.
 // Command modules are small (flags + a handler); each handler imports its heavy modules only when
-// it runs, so `version` and `--help` stay close to bare Node start-up.
-import { exitCodeFor, isPolicyOciError, PolicyOciError } from './errors.ts';
-import { TOOL_NAME, VERSION } from './version.ts';
+// it runs, so `version` and `--help` stay close to bare Node start-up. What usage errors say is
+// worded in usage.ts.
+import type { Argv } from 'yargs';
+import { exitCodeFor, isPolicyOciError } from './errors.ts';
+import { commandNamed, explained, formatIn, PROGRAM, usageFromYargs, withoutFormat, type CommandModule, type RunContext } from './usage.ts';
+import { TOOL_NAME, versionInfo, versionLine } from './version.ts';
 
-function versionLine(): string {
-  return `${TOOL_NAME} ${VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch})`;
-}
-
-function reportError(err: unknown, debug: boolean): number {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${message}\n`);
-  if (isPolicyOciError(err)) {
-    for (const d of err.details) if (!message.includes(d)) process.stderr.write(`  ${d}\n`);
-  } else if (debug && err instanceof Error && err.stack) {
-    process.stderr.write(`${err.stack}\n`);
-  }
-  return exitCodeFor(err);
-}
+/** Commands cli.ts declares itself (the others are modules under commands/). */
+const OWN_COMMANDS: CommandModule[] = [{ command: 'version', describe: 'Print the version (--format json: version, commit, build date, platform)' }];
 
 export async function run(argv: string[]): Promise<number> {
+  const json = formatIn(argv) === 'json';
+  const debug = argv.includes('--debug');
   // Fast path: `version` needs no argument parser at all.
-  if (argv.length === 1 && (argv[0] === 'version' || argv[0] === '--version')) {
-    process.stdout.write(`${versionLine()}\n`);
+  const bare = withoutFormat(argv);
+  if (bare.length === 1 && (bare[0] === 'version' || bare[0] === '--version') && formatIn(argv) !== 'invalid') {
+    writeVersion(json);
     return 0;
   }
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
-  const { default: yargs } = await import('yargs');
-  const commands = await Promise.all([
+  const modules = await Promise.all([
     import('./commands/push.ts'),
     import('./commands/pull.ts'),
     import('./commands/inspect.ts'),
@@ -43,43 +36,122 @@ export async function run(argv: string[]): Promise<number> {
     import('./commands/sign.ts'),
     import('./commands/verify.ts'),
     import('./commands/copy.ts'),
+    import('./commands/completion.ts'),
   ]);
-  const debug = argv.includes('--debug');
+  const ctx: RunContext = { argv, json, debug, commands: [...modules, ...OWN_COMMANDS] };
   try {
+    if (argv[0] === '__complete') return await complete(argv.slice(1), modules);
+    ctx.command = commandNamed(ctx);
+    const { default: yargs } = await import('yargs');
     const { STDIN_MARKER } = await import('./commands/options.ts');
-    // Shell completion must name the real executable (a function name cannot hold a space).
-    const completing = argv[0] === 'completion' || argv.includes('--get-yargs-completions');
+    const { setOutputSettings } = await import('./output/settings.ts');
     // A bare --dry-run never takes the next word as its value (kubectl's rule): `--dry-run REF`.
-    let parser = yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a)))
-      .scriptName(completing ? 'kubectl-policyoci' : 'kubectl policyoci')
+    let parser = withGlobalFlags(yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a))))
+      .scriptName(PROGRAM)
       .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts)', global: true })
-      .option('debug', { type: 'boolean', describe: 'Print stack traces of internal errors', global: true })
-      .version(false)
-      .command('version', 'Print the version', {}, () => {
-        process.stdout.write(`${versionLine()}\n`);
-      })
-      .completion('completion', 'Print a shell completion script (bash/zsh)')
+      .middleware((args) => {
+        ctx.parsed = args;
+        setOutputSettings({ progress: args.progress as boolean | undefined, quiet: args.quiet as boolean | undefined, verbose: args.verbose as boolean | undefined });
+      }, true)
+      .command(OWN_COMMANDS[0]!.command, OWN_COMMANDS[0]!.describe, {}, (args) => writeVersion(args.format === 'json'))
       .demandCommand(1, 'Name a command; see --help')
-      .recommendCommands()
       .strict()
       .help()
       .alias('help', 'h')
       .wrap(Math.min(110, process.stdout.columns || 100))
-      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io.')
-      .fail((msg, err) => {
+      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io; 130 interrupted (Ctrl-C).')
+      .fail((msg, err, y) => {
         // yargs wraps what a flag's coerce throws (our usage errors) in its own YError.
         const cause = (err as { cause?: unknown } | undefined)?.cause;
-        if (err?.name === 'YError') throw isPolicyOciError(cause) ? cause : new PolicyOciError('USAGE', err.message);
-        throw err ?? new PolicyOciError('USAGE', msg);
+        if (err?.name === 'YError') throw isPolicyOciError(cause) ? cause : usageFromYargs(err.message, ctx, y);
+        throw err ?? usageFromYargs(msg, ctx, y);
       });
-    for (const c of commands) parser = parser.command(c as never);
+    for (const c of modules) parser = parser.command(c as never);
     skipHelpCaching(parser);
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    return reportError(err, debug);
+    return reportError(explained(err, ctx), ctx);
   }
+}
+
+/** The flags every command takes, and the parser settings run() and complete() share. */
+function withGlobalFlags<T>(y: Argv<T>) {
+  return y
+    .locale('en') // usageFromYargs recognises yargs' messages by their English text
+    .parserConfiguration({ 'camel-case-expansion': false }) // one key per flag: `--foo-bar` is not also fooBar
+    .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for scripts; errors too, on stderr)', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'No warnings and no progress on stderr (errors are still printed)', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Trace every HTTP request on stderr (method, URL, status, time; never a credential)', global: true })
+    .option('progress', {
+      type: 'boolean',
+      describe: 'Progress on stderr: a spinner on a terminal by default; --progress also as plain lines elsewhere (CI, logs), --no-progress never',
+      global: true,
+    })
+    .option('debug', { type: 'boolean', describe: 'Print stack traces of internal errors', global: true })
+    .version(false);
+}
+
+function writeVersion(json: boolean): void {
+  const info = versionInfo();
+  process.stdout.write(json ? `${JSON.stringify(info, null, 2)}\n` : `${versionLine(info)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+function reportError(err: unknown, ctx: RunContext): number {
+  const code = exitCodeFor(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const details = isPolicyOciError(err) ? err.details.filter((d) => !message.includes(d)) : [];
+  const stack = ctx.debug && !isPolicyOciError(err) && err instanceof Error ? err.stack : undefined;
+  if (ctx.json) {
+    // Scripts read one JSON object from stderr; the exit code is the same as in text.
+    const error = { code: isPolicyOciError(err) ? err.code : 'INTERNAL', exitCode: code, message, details, ...(stack ? { stack } : {}) };
+    process.stderr.write(`${JSON.stringify({ error })}\n`);
+    return code;
+  }
+  process.stderr.write(`Error: ${message}\n`);
+  for (const d of details) process.stderr.write(`  ${d}\n`);
+  if (stack) process.stderr.write(`${stack}\n`);
+  return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completion: `__complete WORD… CURRENT` answers in Cobra's protocol (see output/completion.ts)
+
+async function complete(words: string[], modules: unknown[]): Promise<number> {
+  const [{ default: yargs }, { completionFunction }, { NO_FILE_COMPLETION }] = await Promise.all([
+    import('yargs'),
+    import('./commands/completion.ts'),
+    import('./output/completion.ts'),
+  ]);
+  // yargs formats candidates for the shell named by SHELL, read once: fish's is Cobra's
+  // (`name<TAB>description`).
+  process.env.SHELL = 'fish';
+  const current = words.length > 0 ? words : [''];
+  let parser = withGlobalFlags(yargs(['--get-yargs-completions', TOOL_NAME, ...current]))
+    .scriptName(TOOL_NAME)
+    .command(OWN_COMMANDS[0]!.command, OWN_COMMANDS[0]!.describe, {}, () => undefined)
+    .help()
+    .alias('help', 'h')
+    .exitProcess(false)
+    .fail(() => undefined); // the words are being typed: nothing to refuse yet
+  // yargs enters the command being completed (its builder gives the flags), never its handler.
+  for (const c of modules) parser = parser.command({ ...(c as object), handler: () => undefined } as never);
+  const answered = new Promise<void>((resolve) => {
+    parser = parser.completion('__complete-script', false, (cur: string, argv: unknown, defaults: unknown, done: (list: string[]) => void) =>
+      completionFunction(parser as never, current, NO_FILE_COMPLETION)(cur, argv, defaults as never, (list) => {
+        done(list);
+        resolve();
+      }),
+    );
+  });
+  await parser.parseAsync();
+  await answered;
+  // A cluster that never answered (-n <TAB>) still holds a connection: the TAB must not wait for it.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(0);
 }
 
 /**

@@ -1,5 +1,10 @@
 // Entry point of the bundle and the single executable.
 import { run } from './cli.ts';
+import { installInterruptHandlers } from './util/interrupt.ts';
+
+// Ctrl-C, SIGTERM, SIGHUP: clean up (partial output, the cursor), then die of the signal at once
+// (exit status 130 for Ctrl-C in a shell); see util/interrupt.ts.
+installInterruptHandlers();
 
 // `kubectl policyoci pull … | head -1`: the reader may close the pipe before we finish writing.
 // Go tools (kubectl, oras) die of SIGPIPE there; we stop writing to that stream and let the

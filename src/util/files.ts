@@ -1,9 +1,13 @@
 // Writes a set of files into a directory so that the result appears whole or not at all: files are
 // written into a fresh temp directory next to the target, then moved in. Names are checked to be
-// plain file names (no separators, no "..") so nothing can land outside the directory.
+// plain file names (no separators, no "..") so nothing can land outside the directory. A Ctrl-C
+// (or SIGTERM) while the files are written removes the temp directory; once they are moved in,
+// the signal waits for the last one (a few renames), so the target is never left half-replaced.
+import { rmdirSync, rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
+import { holdingInterrupts, onInterrupt } from './interrupt.ts';
 
 export interface OutputFile {
   name: string;
@@ -63,35 +67,58 @@ async function writeAll(dir: string, files: OutputFile[], options: { force?: boo
       throw new PolicyOciError('EXISTS', `${clashes.length} file(s) already exist in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
     }
   }
-  await mkdir(dirname(target), { recursive: true });
+  // Parents this call creates go too on an interrupt, if nothing else was put there meanwhile.
+  const firstCreated = await mkdir(dirname(target), { recursive: true });
+  const forgetParents = firstCreated ? onInterrupt(() => removeEmptyDirs(dirname(target), firstCreated)) : () => undefined;
   const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.policyoci-`));
+  // Retried: a write still in flight may add a file while the directory is being removed.
+  const forget = onInterrupt(() => rmSync(staging, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 }));
   try {
     for (const f of files) await writeFile(join(staging, f.name), f.content, { mode: 0o644, flag: 'wx' });
-    if (!present) {
-      await rename(staging, target);
-      return files.map((f) => join(target, f.name));
-    }
-    if (present.size === 0) {
-      await rmdir(target);
-      try {
-        await rename(staging, target);
-      } catch (err) {
-        await mkdir(target).catch(() => undefined); // put the empty directory back
-        throw err;
-      }
-      return files.map((f) => join(target, f.name));
-    }
     // A non-empty directory: everything is written and checked first, then moved in one by one.
-    for (const f of files.filter((f) => present.has(f.name))) {
+    for (const f of files.filter((f) => present?.has(f.name))) {
       const st = await lstat(join(target, f.name));
       if (!st.isFile()) throw new PolicyOciError('UNSAFE_CONTENT', `refused to replace ${join(target, f.name)}: it is not a regular file`);
     }
-    for (const f of files) {
-      await rename(join(staging, f.name), join(target, f.name));
-      progress.moved++;
-    }
-    return files.map((f) => join(target, f.name));
+    return await holdingInterrupts(() => moveIn(staging, target, files, present, progress));
   } finally {
+    forget();
+    forgetParents();
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** `dir` and its parents up to `last`, while they are empty. */
+function removeEmptyDirs(dir: string, last: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === last || dirname(d) === d) return;
+  }
+}
+
+/** The written files into `target`: the temp directory renamed (replacing an empty one), or file by file into a non-empty one. */
+async function moveIn(staging: string, target: string, files: OutputFile[], present: Set<string> | undefined, progress: { moved: number }): Promise<string[]> {
+  if (!present) {
+    await rename(staging, target);
+    return files.map((f) => join(target, f.name));
+  }
+  if (present.size === 0) {
+    await rmdir(target);
+    try {
+      await rename(staging, target);
+    } catch (err) {
+      await mkdir(target).catch(() => undefined); // put the empty directory back
+      throw err;
+    }
+    return files.map((f) => join(target, f.name));
+  }
+  for (const f of files) {
+    await rename(join(staging, f.name), join(target, f.name));
+    progress.moved++;
+  }
+  return files.map((f) => join(target, f.name));
 }

@@ -99,7 +99,7 @@ describe('diff --verify-key', () => {
     for (const flag of ['--dry-run=server', '--create-namespace', '-A']) {
       const r = await runCli(inA(['diff', `${reg.host}/diff:signed`, flag]));
       expect(r.code, flag).toBe(2);
-      expect(r.stderr, flag).toMatch(/Unknown argument/);
+      expect(r.stderr, flag).toMatch(/unknown flag/);
     }
   });
 });
