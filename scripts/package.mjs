@@ -50,12 +50,15 @@ export async function packageRelease({ version, distDir = path.join(ROOT, 'dist'
   await rm(releaseDir, { recursive: true, force: true });
   await mkdir(releaseDir, { recursive: true });
   const license = await readFile(path.join(ROOT, 'LICENSE'));
+  const completer = await readFile(path.join(distDir, 'kubectl_complete-policyoci'));
   const results = [];
   for (const target of TARGETS) {
     const exe = await readFile(path.join(distDir, `${target.os}_${target.arch}`, target.bin));
     const files = [
       { name: 'LICENSE', data: license, mode: 0o644 },
       { name: target.bin, data: exe, mode: 0o755 },
+      // kubectl (>= 1.26) completes `kubectl policyoci <TAB>` through this script (a shell script: not on Windows).
+      ...(target.os === 'windows' ? [] : [{ name: 'kubectl_complete-policyoci', data: completer, mode: 0o755 }]),
     ].sort((a, b) => (a.name < b.name ? -1 : 1));
     const name = archiveName(version, target);
     const data = target.os === 'windows' ? zip(files) : await tarGz(files);

@@ -134,6 +134,8 @@ const MAGIC: Record<string, (b: Buffer) => boolean> = {
   windows: (b) => b.toString('latin1', 0, 2) === 'MZ',
 };
 
+const COMPLETER = 'kubectl_complete-policyoci';
+
 describe('the krew release', () => {
   let platforms: Platform[];
   const temps: string[] = [];
@@ -176,14 +178,24 @@ describe('the krew release', () => {
     }
   });
 
-  it('packs LICENSE and the executable for its platform in every archive', async () => {
+  /** What each archive holds: the executable, LICENSE, and (not on Windows) kubectl's completion script. */
+  const expectedFiles = (os: string, bin: string) => ['LICENSE', bin, ...(os === 'windows' ? [] : [COMPLETER])].sort();
+
+  it('packs LICENSE, the executable for its platform and the completion script in every archive', async () => {
     const license = readFileSync(join(REPO_ROOT, 'LICENSE'));
+    const completer = readFileSync(join(REPO_ROOT, 'dist', COMPLETER));
     for (const p of platforms) {
       const { os } = p.selector.matchLabels;
       const entries = await readArchive(join(RELEASE, p.uri.slice(URL_PREFIX.length)));
-      expect(entries.map((e) => e.name)).toEqual(['LICENSE', p.bin]);
-      expect(p.files.map((f) => f.from).sort()).toEqual(['LICENSE', p.bin]);
-      const [lic, exe] = entries as [Entry, Entry];
+      expect(entries.map((e) => e.name).sort()).toEqual(expectedFiles(os, p.bin));
+      expect(p.files.map((f) => f.from).sort()).toEqual(expectedFiles(os, p.bin));
+      const lic = entries.find((e) => e.name === 'LICENSE')!;
+      const exe = entries.find((e) => e.name === p.bin)!;
+      if (os !== 'windows') {
+        const script = entries.find((e) => e.name === COMPLETER)!;
+        expect(script.data.equals(completer)).toBe(true);
+        expect(script.mode & 0o777).toBe(0o755);
+      }
       expect(lic.data.equals(license)).toBe(true);
       expect(exe.mode & 0o777).toBe(0o755);
       expect(MAGIC[os]?.(exe.data), `${p.bin} for ${os}`).toBe(true);
@@ -222,7 +234,7 @@ describe('the krew release', () => {
         env: { PATH: process.env.PATH, HOME: root, KREW_ROOT: root, KREW_OS: os, KREW_ARCH: arch },
       });
       const store = join(root, 'store', 'policyoci', `v${version}`);
-      expect(readdirSync(store).sort(), `${os}/${arch}`).toEqual(['LICENSE', p.bin].sort());
+      expect(readdirSync(store).sort(), `${os}/${arch}`).toEqual(expectedFiles(os, p.bin));
       expect(statSync(join(root, 'bin', p.bin)).isFile()).toBe(true);
       if (os === 'linux' && arch === 'amd64' && process.platform === 'linux' && process.arch === 'x64') {
         const r = await run(join(root, 'bin', p.bin), ['version'], { env: { PATH: '/nonexistent' } });
