@@ -9,13 +9,21 @@ import { OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { Descriptor, ImageIndex } from '../oci/types.ts';
 import type { Target } from './types.ts';
+import { rmSync } from 'node:fs';
+import { onInterrupt } from '../util/interrupt.ts';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
 async function writeAtomic(path: string, content: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
+  // Ctrl-C between the write and the rename must not leave the temp file in the layout.
+  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } finally {
+    forget();
+  }
 }
 
 export class OciLayout implements Target {

@@ -5,6 +5,8 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
+import { rmSync } from 'node:fs';
+import { onInterrupt } from '../util/interrupt.ts';
 
 export interface AuthEntry {
   auth?: string;
@@ -100,6 +102,8 @@ export async function readConfig(path: string): Promise<DockerConfig | undefined
 export async function writeConfig(path: string, config: DockerConfig): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  // Ctrl-C between the write and the rename must not leave a file holding credentials behind.
+  const forget = onInterrupt(() => rmSync(temp, { force: true }));
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(temp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, flag: 'wx' });
@@ -108,6 +112,8 @@ export async function writeConfig(path: string, config: DockerConfig): Promise<v
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw configError(path, `cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'})`, err);
+  } finally {
+    forget();
   }
 }
 
