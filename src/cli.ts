@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     if (argv[0] === '__complete') return await complete(argv.slice(1), modules);
     ctx.command = commandNamed(ctx);
     const { default: yargs } = await import('yargs');
-    const { STDIN_MARKER } = await import('./commands/options.ts');
+    const { STDIN_MARKER, withoutGlobalFlags } = await import('./commands/options.ts');
     const { setOutputSettings } = await import('./output/settings.ts');
     // A bare --dry-run never takes the next word as its value (kubectl's rule): `--dry-run REF`.
     let parser = withGlobalFlags(yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a))))
@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
         ctx.parsed = args;
         setOutputSettings({ progress: args.progress as boolean | undefined, quiet: args.quiet as boolean | undefined, verbose: args.verbose as boolean | undefined });
       }, true)
-      .command(OWN_COMMANDS[0]!.command, OWN_COMMANDS[0]!.describe, {}, (args) => writeVersion(args.format === 'json'))
+      .command(OWN_COMMANDS[0]!.command, OWN_COMMANDS[0]!.describe, (y) => withoutGlobalFlags(y, 'version', ['quiet', 'verbose', 'progress']), (args) => writeVersion(args.format === 'json'))
       .demandCommand(1, 'Name a command; see --help')
       .strict()
       .help()
@@ -88,7 +88,7 @@ function withGlobalFlags<T>(y: Argv<T>) {
       describe: 'Progress on stderr: a spinner on a terminal by default; --progress also as plain lines elsewhere (CI, logs), --no-progress never',
       global: true,
     })
-    .option('debug', { type: 'boolean', describe: 'Print stack traces of internal errors', global: true })
+    .option('debug', { type: 'boolean', describe: 'Print the stack trace of an error, with its causes', global: true })
     .version(false);
 }
 
@@ -100,11 +100,18 @@ function writeVersion(json: boolean): void {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/** The stack of `err` and of each error in its `cause` chain (a registry's HTTP error under ours). */
+function stackWithCauses(err: Error): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) parts.push(depth === 0 ? (e.stack ?? String(e)) : `Caused by: ${e.stack ?? String(e)}`);
+  return parts.join('\n');
+}
+
 function reportError(err: unknown, ctx: RunContext): number {
   const code = exitCodeFor(err);
   const message = err instanceof Error ? err.message : String(err);
   const details = isPolicyOciError(err) ? err.details.filter((d) => !message.includes(d)) : [];
-  const stack = ctx.debug && !isPolicyOciError(err) && err instanceof Error ? err.stack : undefined;
+  const stack = ctx.debug && err instanceof Error ? stackWithCauses(err) : undefined;
   if (ctx.json) {
     // Scripts read one JSON object from stderr; the exit code is the same as in text.
     const error = { code: isPolicyOciError(err) ? err.code : 'INTERNAL', exitCode: code, message, details, ...(stack ? { stack } : {}) };

@@ -11,7 +11,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { MAX_NESTING, nestedDeeperThan } from '../util/nesting.ts';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './limits.ts';
 import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ_LAYERS, OCI_IMAGE_CONFIG } from '../oci/mediatypes.ts';
-import { isImageManifestType, looksLikeIndex, parseManifest } from '../oci/manifest.ts';
+import { isImageManifestType, looksLikeIndex, parseManifest, descriptorsOf } from '../oci/manifest.ts';
 import { printable, readTar } from './tarball.ts';
 
 export interface FoundPolicy {
@@ -95,7 +95,7 @@ export async function readArtifact(target: Target, reference: string, options: R
   let index: ImageIndex | undefined;
   if (looksLikeIndex(rootJson, root.mediaType)) {
     index = rootJson;
-    const children = (rootJson.manifests ?? []).filter((d) => isImageManifestType(d.mediaType));
+    const children = descriptorsOf(rootJson.manifests, `index ${root.digest}`).filter((d) => isImageManifestType(d.mediaType));
     if (children.length > 64) throw new PolicyOciError('LIMIT', `index ${root.digest} lists ${children.length} manifests; at most 64 are read`);
     for (const child of children) {
       const manifest = parseManifest(await fetchManifest(child), `manifest ${child.digest}`) as ImageManifest;
@@ -114,13 +114,13 @@ export async function readArtifact(target: Target, reference: string, options: R
   const layers: Descriptor[] = [];
   for (const m of manifests) {
     if (!Array.isArray(m.manifest.layers)) throw new PolicyOciError('UNSAFE_CONTENT', `manifest ${m.descriptor.digest} has no layers array`);
-    const config = m.manifest.config?.mediaType ?? '';
+    const config = typeof m.manifest.config?.mediaType === 'string' ? m.manifest.config.mediaType : '';
     if (m.engine === undefined && CONTAINER_IMAGE_CONFIGS.includes(config)) {
       // A container image's layers are file systems, not policy archives: not even fetched.
       warnings.push(`skipped manifest ${m.descriptor.digest}: a container image (config ${printable(config)}), not a policy artifact`);
       continue;
     }
-    layers.push(...m.manifest.layers);
+    layers.push(...descriptorsOf(m.manifest.layers, `manifest ${m.descriptor.digest} layers`));
   }
   if (layers.length > limits.maxLayers) {
     throw new PolicyOciError('LIMIT', `the artifact has ${layers.length} layers, above the limit of ${limits.maxLayers} (--max-layers)`);

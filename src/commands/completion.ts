@@ -5,6 +5,7 @@
 // shell completes file names); the values of --context (the kubeconfig's contexts) and
 // -n/--namespace (the cluster's, asked with a short timeout) are offered too.
 import type { Argv } from 'yargs';
+import { withoutGlobalFlags } from './options.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { CompletionShell } from '../output/completion.ts';
 
@@ -17,7 +18,7 @@ export const command = 'completion <shell>';
 export const describe = 'Print a shell completion script (bash, zsh, fish; kubectl: kubectl_complete-policyoci)';
 
 export function builder(y: Argv): Argv<CompletionArgs> {
-  return y
+  return withoutGlobalFlags(y, 'completion (it prints a shell script)', ['format', 'quiet', 'verbose', 'progress'])
     .positional('shell', { choices: ['bash', 'zsh', 'fish', 'kubectl'] as const, demandOption: true, describe: 'The shell; kubectl prints the kubectl_complete-policyoci executable' })
     .example('source <($0 completion bash)', 'Complete kubectl-policyoci <TAB> in this bash session')
     .example('$0 completion zsh > _kubectl-policyoci', 'For zsh: then move the file into a directory of $fpath')

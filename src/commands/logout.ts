@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { withoutGlobalFlags } from './options.ts';
 import type { LogoutResult } from '../core/login.ts';
 import type { Format } from '../output/render.ts';
 
@@ -11,7 +12,8 @@ export const command = 'logout <registry>';
 export const describe = 'Remove stored credentials for a registry';
 
 export function builder(y: Argv): Argv<LogoutArgs> {
-  return y.positional('registry', { type: 'string', demandOption: true }).example('$0 logout ghcr.io', 'Forget ghcr.io credentials') as unknown as Argv<LogoutArgs>;
+  // logout only edits a local file: nothing to trace, no progress, no warnings.
+  return withoutGlobalFlags(y, 'logout', ['quiet', 'verbose', 'progress']).positional('registry', { type: 'string', demandOption: true }).example('$0 logout ghcr.io', 'Forget ghcr.io credentials') as unknown as Argv<LogoutArgs>;
 }
 
 export async function handler(args: LogoutArgs): Promise<void> {

@@ -154,3 +154,17 @@ export function withReferrersFlags<T>(y: Argv<T>): Argv<T & ReferrersFlags> {
     describe: 'Referrers: the registry API, the sha256-<hex> tag schema, or auto (probe, as oras does)',
   }) as unknown as Argv<T & ReferrersFlags>;
 }
+
+/**
+ * Global flags that mean nothing for one command (cli.ts declares them for all): hidden from its
+ * --help and refused when given, so no flag is accepted and silently ignored.
+ */
+export function withoutGlobalFlags<T>(y: Argv<T>, command: string, keys: readonly string[]): Argv<T> {
+  return keys
+    .reduce((acc, key) => acc.hide(key), y)
+    .check((args) => {
+      const given = keys.filter((key) => (args as Record<string, unknown>)[key] !== undefined && !(key === 'format' && (args as Record<string, unknown>)[key] === 'text'));
+      if (given.length > 0) throw new PolicyOciError('USAGE', `${given.map((k) => `--${k}`).join(', ')} ${given.length === 1 ? 'has' : 'have'} no meaning for ${command}`);
+      return true;
+    });
+}

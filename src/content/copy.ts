@@ -5,7 +5,7 @@
 // check digest and size); here sizes and counts are bounded before anything is read.
 import { PolicyOciError } from '../errors.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
-import { isManifestType, parseManifest } from '../oci/manifest.ts';
+import { descriptorsOf, isManifestType, parseManifest } from '../oci/manifest.ts';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { MemoryStore } from './memory.ts';
@@ -81,19 +81,6 @@ interface Node {
  */
 function askDestinationFirst(src: Target): boolean {
   return !(src instanceof MemoryStore);
-}
-
-function descriptorsOf(list: unknown, what: string): Descriptor[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw new PolicyOciError('UNSAFE_CONTENT', `${what} is not a list of descriptors`);
-  for (const d of list as unknown[]) {
-    const desc = d as Partial<Descriptor> | null;
-    const wellFormed = !!desc && typeof desc === 'object' && typeof desc.digest === 'string' && (desc.mediaType === undefined || typeof desc.mediaType === 'string');
-    if (!wellFormed || !Number.isSafeInteger(desc.size) || desc.size! < 0) {
-      throw new PolicyOciError('UNSAFE_CONTENT', `${what} holds a malformed descriptor`);
-    }
-  }
-  return list as Descriptor[];
 }
 
 export async function copyGraph(src: Target, dst: Target, root: Descriptor, options: CopyGraphOptions = {}): Promise<CopyGraphResult> {

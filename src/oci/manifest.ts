@@ -1,7 +1,7 @@
 // Recognising and reading manifests: the one place that decides "is this a manifest or an index".
 import { PolicyOciError } from '../errors.ts';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from './mediatypes.ts';
-import type { ImageIndex, ImageManifest } from './types.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from './types.ts';
 
 /** An image manifest (OCI or Docker v2). */
 export function isImageManifestType(mediaType: string | undefined): boolean {
@@ -38,4 +38,18 @@ export function parseManifest(content: Buffer, what: string): Partial<ImageManif
 /** True when the parsed JSON is an index (by media type, or by shape when the type is missing). */
 export function looksLikeIndex(parsed: Partial<ImageManifest & ImageIndex>, mediaType?: string): boolean {
   return isIndexType(parsed.mediaType ?? mediaType) || (Array.isArray(parsed.manifests) && !parsed.layers);
+}
+
+/** A manifest's list of descriptors (layers, an index's manifests), each checked for shape: hostile JSON is UNSAFE_CONTENT, never a crash. */
+export function descriptorsOf(list: unknown, what: string): Descriptor[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new PolicyOciError('UNSAFE_CONTENT', `${what} is not a list of descriptors`);
+  for (const d of list as unknown[]) {
+    const desc = d as Partial<Descriptor> | null;
+    const wellFormed = !!desc && typeof desc === 'object' && typeof desc.digest === 'string' && (desc.mediaType === undefined || typeof desc.mediaType === 'string');
+    if (!wellFormed || !Number.isSafeInteger(desc.size) || desc.size! < 0) {
+      throw new PolicyOciError('UNSAFE_CONTENT', `${what} holds a malformed descriptor`);
+    }
+  }
+  return list as Descriptor[];
 }

@@ -48,7 +48,7 @@ const git = (dir: string, ...args: string[]) =>
 
 describe('version', () => {
   it('--format json prints version, commit, buildDate, node, platform, arch; the text line adds commit and date', async () => {
-    for (const args of [['version', '--format', 'json'], ['--format=json', 'version'], ['version', '--format=json', '--quiet']]) {
+    for (const args of [['version', '--format', 'json'], ['--format=json', 'version'], ['version', '--format=json', '--debug']]) {
       const r = await runOk(args);
       const info = JSON.parse(r.stdout) as Info;
       expect(Object.keys(info), args.join(' ')).toEqual(['version', 'commit', 'buildDate', 'node', 'platform', 'arch']);
