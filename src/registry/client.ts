@@ -189,7 +189,9 @@ export class RegistryClient {
     }
     if ((res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status)) return res;
     if (res.status === 401 && res.url.origin === this.baseUrl.origin) throw await this.unauthorized(res, req);
-    if (NOT_A_REGISTRY_STATUSES.has(res.status) && parseRegistryErrors(res.body).length === 0) {
+    // A body-less answer (a HEAD's 404) from a server that names the registry API in its headers
+    // is a registry's "not here": no probe, so a push to a new tag costs no extra request.
+    if (NOT_A_REGISTRY_STATUSES.has(res.status) && parseRegistryErrors(res.body).length === 0 && !namesRegistryApi(res)) {
       const answered = await this.notARegistry();
       if (answered !== undefined) throw notARegistryError(this.registry, answered);
     }
@@ -287,4 +289,9 @@ export class RegistryClient {
   async close(): Promise<void> {
     await this.transport.close();
   }
+}
+
+/** Docker's registry API v2 (which OCI distribution keeps) has servers send this header on every answer. */
+function namesRegistryApi(res: RegistryResponse): boolean {
+  return /^registry\/2\./.test(firstHeader(res.headers, 'docker-distribution-api-version') ?? '');
 }
