@@ -13,6 +13,7 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from './limits.ts';
 import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ_LAYERS, OCI_IMAGE_CONFIG } from '../oci/mediatypes.ts';
 import { isImageManifestType, looksLikeIndex, parseManifest, descriptorsOf } from '../oci/manifest.ts';
 import { printable, readTar } from './tarball.ts';
+import { count } from '../util/plural.ts';
 
 export interface FoundPolicy {
   object: KubeObject;
@@ -182,7 +183,7 @@ export async function readArtifact(target: Target, reference: string, options: R
         const found = obj && typeof obj === 'object' ? findKind(String(obj.apiVersion ?? ''), String(obj.kind ?? '')) : undefined;
         if (!found || !obj?.metadata || typeof obj.metadata.name !== 'string') {
           const what = obj && typeof obj === 'object' ? `${printable(String(obj.apiVersion ?? '?'))}/${printable(String(obj.kind ?? '?'))}` : typeof obj;
-          problems.push(`${file.name}: document ${doc.index} is a ${what}, not a policy of a known engine`);
+          problems.push(`${file.name}: document ${doc.index} (${what}) is not a policy of a known engine`);
           continue;
         }
         policies.push({ object: obj as KubeObject, engine: found.engine.name, source: { file: file.name, index: doc.index, line: doc.line }, layer: layer.digest, ...(doc.canonical !== undefined ? { canonical: doc.canonical } : {}) });
@@ -190,7 +191,7 @@ export async function readArtifact(target: Target, reference: string, options: R
     }
   }
   if (problems.length > 0) {
-    throw new PolicyOciError('UNSAFE_CONTENT', `refused the artifact: ${problems.length} problem(s), first: ${problems[0]}`, { details: problems.slice(0, 50) });
+    throw new PolicyOciError('UNSAFE_CONTENT', `refused the artifact: ${count(problems.length, 'problem')}, first: ${problems[0]}`, { details: problems.slice(0, 50) });
   }
   const result: ReadResult = { root, manifests, policies, warnings };
   if (index) result.index = index;

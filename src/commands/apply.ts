@@ -6,6 +6,7 @@ import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
 import { storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 import { withTrustFlags, type TrustFlags } from './verify.ts';
+import { count } from '../util/plural.ts';
 
 export interface SourceArgs extends RegistryFlags, ConcurrencyFlag, LimitFlags, TrustFlags {
   ref?: string;
@@ -96,7 +97,7 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
   }
   render(args.format, summary, applyText);
   if (summary.failed) {
-    throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${summary.results.length} object(s) failed; the others are as listed above`);
+    throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed; the others are as listed above`);
   }
 }
 

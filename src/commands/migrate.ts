@@ -5,6 +5,7 @@ import { dryRunFrom } from './dryrun.ts';
 import { refusePushFlags, withPushFlags, type PushFlags } from './export.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { storeOptionsFrom } from './options.ts';
+import { count } from '../util/plural.ts';
 
 interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags {
   'from-context': string;
@@ -78,5 +79,5 @@ export async function handler(args: MigrateArgs): Promise<void> {
     reporter.stop();
   }
   render(args.format, summary, migrateText);
-  if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${summary.results.length} object(s) failed to apply to ${summary.to}`);
+  if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed to apply to ${summary.to}`);
 }

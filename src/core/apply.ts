@@ -9,6 +9,7 @@ import type { HttpTrace } from '../registry/trace.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
+import { count } from '../util/plural.ts';
 
 /** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
 export interface KubeOptions {
@@ -64,7 +65,7 @@ export async function applyObjects(client: KubeClient, objects: KubeObject[], op
     if (prune) warn('--prune: what would be pruned is known only to the cluster, which a client dry run does not contact (use --dry-run=server)');
     return planPolicies(objects, { ...namespace, defaultNamespace: client.namespace, ...(prune ? { prune } : {}) });
   }
-  reporter.progress(`Applying ${objects.length} policies to context ${client.contextName}`);
+  reporter.progress(`Applying ${count(objects.length, 'policy')} to context ${client.contextName}`);
   return applyPolicies(client, objects, {
     ...namespace,
     createNamespace: options.createNamespace,

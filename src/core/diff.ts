@@ -6,6 +6,7 @@ import { diffPolicies, type DiffResult } from '../kube/diff.ts';
 import type { KubeOptions } from './apply.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
+import { count } from '../util/plural.ts';
 
 export interface DiffOptions extends SourceOptions {
   kube: KubeOptions;
@@ -35,7 +36,7 @@ export async function diff(options: DiffOptions, reporter: Reporter = silentRepo
   const client = KubeClient.fromKubeconfig(options.kube);
   try {
     const source = await readPolicySource(options, reporter);
-    reporter.progress(`Comparing ${source.policies.length} policies with context ${client.contextName}`);
+    reporter.progress(`Comparing ${count(source.policies.length, 'policy')} with context ${client.contextName}`);
     const results = await diffPolicies(
       client,
       source.policies.map((p) => p.object),

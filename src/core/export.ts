@@ -18,6 +18,7 @@ import { writeFilesAtomically } from '../util/files.ts';
 import type { KubeOptions } from './apply.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
+import { count } from '../util/plural.ts';
 
 export interface ExportSelection {
   engines?: string[];
@@ -78,13 +79,20 @@ export async function exportPolicies(options: ExportOptions, reporter: Reporter 
   const out = options.output;
   if ('directory' in out) {
     const { live, base } = await readReported(options, reporter);
-    reporter.progress(`Writing ${live.documents.length} policies into ${out.directory}`);
+    reporter.progress(`Writing ${count(live.documents.length, 'policy')} into ${out.directory}`);
     return { mode: 'files', ...base, directory: out.directory, files: await writeLiveFiles(live, out.directory, out.force) };
   }
   // A bad reference fails before the cluster is read (opening it contacts nothing).
   const opened = await openTarget(out.reference, out.store, { push: true });
   const { live, base } = await readReported(options, reporter);
   const packed = packLive(live, out);
+  if (packed.index) {
+    // As push says: the Kyverno CLI reads nothing from an index; one engine per export is what it reads.
+    const engines = packed.manifests.map((m) => m.engine);
+    const message = `policies of ${count(engines.length, 'engine')} (${engines.join(', ')}) make an image index: this tool, oras and crane read it, but the Kyverno CLI reads only single-engine artifacts; export with --engine kyverno for it`;
+    reporter.warn(message);
+    base.warnings.push(message);
+  }
   if (out.dryRun === 'client') {
     return {
       mode: 'dry-run',
@@ -96,7 +104,7 @@ export async function exportPolicies(options: ExportOptions, reporter: Reporter 
       objects: live.documents.map((d) => `${d.object.kind} ${d.object.metadata.namespace ? `${d.object.metadata.namespace}/` : ''}${d.object.metadata.name}`),
     };
   }
-  reporter.progress(`Pushing ${live.documents.length} policies to ${opened.display}`);
+  reporter.progress(`Pushing ${count(live.documents.length, 'policy')} to ${opened.display}`);
   const pushed = await publish(opened.target, packed, opened.tags, out.concurrency ? { concurrency: out.concurrency } : {});
   return {
     mode: 'push',

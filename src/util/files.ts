@@ -8,6 +8,7 @@ import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'no
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
 import { holdingInterrupts, onInterrupt } from './interrupt.ts';
+import { count } from './plural.ts';
 
 export interface OutputFile {
   name: string;
@@ -44,7 +45,7 @@ function ioError(err: unknown, dir: string, moved: number): unknown {
     ENOTDIR: 'a part of the path is not a directory',
   };
   const reason = (e.code && reasons[e.code]) ?? e.message ?? String(err);
-  const state = moved === 0 ? 'nothing was changed there' : `${moved} file(s) were already replaced`;
+  const state = moved === 0 ? 'nothing was changed there' : `${count(moved, 'file')} ${moved === 1 ? 'was' : 'were'} already replaced`;
   return new PolicyOciError('IO', `cannot write into ${dir}: ${reason}${e.code ? ` (${e.code})` : ''}; ${state}`, { cause: err });
 }
 
@@ -64,7 +65,7 @@ async function writeAll(dir: string, files: OutputFile[], options: { force?: boo
   if (present && !options.force) {
     const clashes = files.filter((f) => present.has(f.name)).map((f) => f.name);
     if (clashes.length > 0) {
-      throw new PolicyOciError('EXISTS', `${clashes.length} file(s) already exist in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
+      throw new PolicyOciError('EXISTS', `${count(clashes.length, 'file')} already ${clashes.length === 1 ? 'exists' : 'exist'} in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
     }
   }
   // Parents this call creates go too on an interrupt, if nothing else was put there meanwhile.

@@ -11,6 +11,7 @@ import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'no
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
 import { holdingInterrupts, onInterrupt } from './interrupt.ts';
+import { count } from './plural.ts';
 
 export interface TreeFile {
   /** Relative, "/"-separated, as safeRelativePath returns it. */
@@ -100,7 +101,7 @@ async function existingFiles(target: string, files: readonly TreeFile[]): Promis
 function ioError(err: unknown, dir: string, moved: number): unknown {
   if (err instanceof PolicyOciError) return err;
   const e = err as NodeJS.ErrnoException;
-  const state = moved === 0 ? 'nothing was changed there' : `${moved} file(s) were already replaced`;
+  const state = moved === 0 ? 'nothing was changed there' : `${count(moved, 'file')} ${moved === 1 ? 'was' : 'were'} already replaced`;
   return new PolicyOciError('IO', `cannot write into ${dir}: ${e.message ?? String(err)}; ${state}`, { cause: err });
 }
 
@@ -130,7 +131,7 @@ async function writeAll(dir: string, files: readonly TreeFile[], options: { forc
   if (present && present.length > 0) {
     const clashes = await existingFiles(target, files);
     if (clashes.length > 0 && !options.force) {
-      throw new PolicyOciError('EXISTS', `${clashes.length} file(s) already exist in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
+      throw new PolicyOciError('EXISTS', `${count(clashes.length, 'file')} already ${clashes.length === 1 ? 'exists' : 'exist'} in ${dir} (use --force to overwrite): ${clashes.slice(0, 5).join(', ')}`);
     }
   }
   // Parents this call creates go too on an interrupt, if nothing else was put there meanwhile.

@@ -101,7 +101,7 @@ describe('migrating the whole corpus from cluster A to cluster B through a regis
     expect(again.counts.unchanged).toBe(e1.policies);
     const diff = await runCli(inB(['diff', `${reg.host}/exported-a:v1`]));
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toMatch(/^0 of \d+ object\(s\) would change/m);
+    expect(diff.stdout).toMatch(/^0 of \d+ objects would change/m);
 
     const migrated = JSON.parse((await runOk(['migrate', '--kubeconfig', kubeconfig, '--from-context', 'cluster-a', '--to-context', 'cluster-b', '--via', `${reg.host}/migration:v1`, '--format', 'json'])).stdout);
     expect(migrated.via.digest).toBe(e1.digest);

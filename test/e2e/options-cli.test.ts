@@ -41,11 +41,10 @@ describe('push options against an open registry', () => {
   });
 
   it('prints a bash completion script', async () => {
-    const r = await runOk(['completion']);
-    expect(r.stdout).toMatch(/complete -o/);
-    expect(r.stdout).toContain('complete -o bashdefault -o default -F _kubectl-policyoci_yargs_completions kubectl-policyoci');
-    const words = await runOk(['--get-yargs-completions', 'kubectl-policyoci', 'pu']);
-    expect(words.stdout.split('\n')).toEqual(expect.arrayContaining(['push', 'pull']));
+    const r = await runOk(['completion', 'bash']);
+    expect(r.stdout).toContain('complete -F _kubectl_policyoci_complete kubectl-policyoci');
+    const words = await runOk(['__complete', 'pu']);
+    expect(words.stdout.split('\n').map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(['push', 'pull']));
   });
 });
 

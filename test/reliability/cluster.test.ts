@@ -17,7 +17,7 @@ import { writeKubeconfig, type RunningCluster } from '../support/cluster.ts';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 import { toolPath } from '../support/tools.ts';
-import { expectCleanFailure, KSP_PATH, KYVERNO_YAML, kspPolicy, pushCrafted, RawRegistry, startSmallCluster, TITLE, type SmallCluster } from './helpers.ts';
+import { expectCleanFailure, KSP_PATH, KYVERNO_YAML, kspPolicy, pushCrafted, RawRegistry, startSmallCluster, TITLE, type SmallCluster, errorLine } from './helpers.ts';
 
 let reg: RunningRegistry;
 let raw: RawRegistry;
@@ -157,7 +157,7 @@ describe('apply against API server faults', () => {
       expect(actionOf(rep, 'forbidden-a02').error).toMatch(/deny-forbidden-names.*denied request: policy names starting with forbidden- are not allowed here/);
       expect(actionOf(rep, 'a02-ok-1').action).toBe('created');
       expect(actionOf(rep, 'a02-ok-2').action).toBe('created');
-      expect(r.stderr).toMatch(/^Error: 1 of 3 object\(s\) failed/);
+      expect(errorLine(r)).toMatch(/^Error: 1 of 3 objects failed/);
       expect(await messageOf('forbidden-a02')).toBeUndefined();
     } finally {
       await api(`${vapb}/deny-forbidden-names`, { method: 'DELETE' });
@@ -268,7 +268,7 @@ describe('nothing that is not a policy is ever applied', () => {
     await pushCrafted(raw, repo, 'v1', layers);
     for (const args of [['apply', `${reg.host}/${repo}:v1`, '--create-namespace'], ['pull', `${reg.host}/${repo}:v1`, '--apply']]) {
       const r = await runCli([...args, '--kubeconfig', cluster.kubeconfigs.admin]);
-      expectCleanFailure(r, 6, /refused the artifact: 3 problem\(s\)/);
+      expectCleanFailure(r, 6, /refused the artifact: 3 problems/);
     }
     expect((await api('/api/v1/namespaces/default/secrets/stolen')).status).toBe(404);
     expect((await api('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/pwned')).status).toBe(404);

@@ -261,12 +261,25 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
 // Results
 
 /** A failure as a user should see it: the exit code, one `Error:` line matching `pattern`, no stack. */
+/** The error as its text line says it ("Error: …"), from text output or from --format json's JSON object. */
+export function errorLine(r: CliResult): string {
+  const first = r.stderr.trimEnd().split('\n').find((l) => !/^Warning: /.test(l)) ?? '';
+  return first.startsWith('{') ? `Error: ${(JSON.parse(first) as { error: { message: string } }).error.message}` : first;
+}
+
 export function expectCleanFailure(r: CliResult, code: number, pattern: RegExp): void {
   const context = `exit ${r.code}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`;
   expect(r.code, context).toBe(code);
   const lines = r.stderr.trimEnd().split('\n').filter((l) => !/^Warning: /.test(l));
-  expect(lines[0], context).toMatch(/^Error: /);
-  expect(lines[0], context).toMatch(pattern);
+  if (lines[0]?.startsWith('{')) {
+    // With --format json the error is one JSON object on stderr.
+    const { error } = JSON.parse(lines[0]) as { error: { message: string; exitCode: number } };
+    expect(error.exitCode, context).toBe(code);
+    expect(`Error: ${error.message}`, context).toMatch(pattern);
+  } else {
+    expect(lines[0], context).toMatch(/^Error: /);
+    expect(lines[0], context).toMatch(pattern);
+  }
   expect(r.stderr, context).not.toMatch(/^\s+at .*\(.*:\d+:\d+\)$/m);
   expect(r.stderr.length, context).toBeLessThan(4000);
 }

@@ -321,7 +321,7 @@ describe('artifacts that smuggle other kinds', () => {
     const layers = [await layer(repo, Buffer.from(POLICY), KYVERNO_YAML, 'ok.yaml')];
     for (const [kind, text] of smuggled) layers.push(await layer(repo, Buffer.from(text), KYVERNO_YAML, `${kind}.yaml`));
     await pushCrafted(raw, repo, 'v1', layers);
-    const r = await expectRefused(`${reg.host}/${repo}:v1`, 6, /refused the artifact: 3 problem\(s\)/);
+    const r = await expectRefused(`${reg.host}/${repo}:v1`, 6, /refused the artifact: 3 problems/);
     for (const kind of ['v1/Secret', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration']) {
       expect(r.stderr).toContain(`is a ${kind}, not a policy of a known engine`);
     }
@@ -332,7 +332,7 @@ describe('artifacts that smuggle other kinds', () => {
     const repo = 'hostile/smuggle-bundle';
     const tar = tarOf(entry('ok.yaml', 'File', POLICY), ...smuggled.map(([kind, text]) => entry(`${kind}.yaml`, 'File', text)));
     await pushCrafted(raw, repo, 'v1', [await layer(repo, gzipSync(tar), KYVERNO_TGZ)]);
-    await expectRefused(`${reg.host}/${repo}:v1`, 6, /refused the artifact: 3 problem\(s\), first: .*Secret\.yaml: document 0 is a v1\/Secret/);
+    await expectRefused(`${reg.host}/${repo}:v1`, 6, /refused the artifact: 3 problems, first: .*Secret\.yaml\): document 0 \(v1\/Secret\) is not a policy/);
   });
 });
 
