@@ -90,7 +90,7 @@ async function writeAll(dir: string, files: OutputFile[], options: { force?: boo
 }
 
 /** `dir` and its parents up to `last`, while they are empty. */
-function removeEmptyDirs(dir: string, last: string): void {
+export function removeEmptyDirs(dir: string, last: string): void {
   for (let d = dir; ; d = dirname(d)) {
     try {
       rmdirSync(d);

@@ -6,12 +6,13 @@
 // files.ts, a Ctrl-C (or SIGTERM) while the files are written removes the temp directory, and the
 // moving in is never cut in half (util/interrupt.ts).
 // Hand-written: the libraries that write atomically do it for one file, not a set of them.
-import { rmdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
 import { holdingInterrupts, onInterrupt } from './interrupt.ts';
 import { count } from './plural.ts';
+import { removeEmptyDirs } from './files.ts';
 
 export interface TreeFile {
   /** Relative, "/"-separated, as safeRelativePath returns it. */
@@ -150,18 +151,6 @@ async function writeAll(dir: string, files: readonly TreeFile[], options: { forc
     forget();
     forgetParents();
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** `dir` and its parents up to `last`, while they are empty. */
-function removeEmptyDirs(dir: string, last: string): void {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return;
-    }
-    if (d === last || dirname(d) === d) return;
   }
 }
 
