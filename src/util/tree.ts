@@ -1,18 +1,17 @@
-// Writes files at relative paths (a directory tree) under a directory, whole or not at all, like
-// files.ts does for plain names: everything is written into a fresh temp directory next to the
+// Writes files at relative paths (a directory tree) under a directory, whole or not at all
+// (files.ts is its flat case): everything is written into a fresh temp directory next to the
 // target first, then moved in. Paths come from artifacts (untrusted): each is checked to stay
 // inside the directory (no "..", nothing absolute, no backslash or control character), and nothing
-// is written through a symbolic link or anything else that is not a directory on the way. Like
-// files.ts, a Ctrl-C (or SIGTERM) while the files are written removes the temp directory, and the
-// moving in is never cut in half (util/interrupt.ts).
+// is written through a symbolic link or anything else that is not a directory on the way. A
+// Ctrl-C (or SIGTERM) while the files are written removes the temp directory, and the moving in
+// is never cut in half (util/interrupt.ts).
 // Hand-written: the libraries that write atomically do it for one file, not a set of them.
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
 import { holdingInterrupts, onInterrupt } from './interrupt.ts';
 import { count } from './plural.ts';
-import { removeEmptyDirs } from './files.ts';
 
 export interface TreeFile {
   /** Relative, "/"-separated, as safeRelativePath returns it. */
@@ -98,12 +97,33 @@ async function existingFiles(target: string, files: readonly TreeFile[]): Promis
   return clashes;
 }
 
-/** A file-system failure as one IO error naming the directory and the reason. */
+/** A file-system failure as one IO error naming the directory and the reason (ENOSPC, EACCES…). */
 function ioError(err: unknown, dir: string, moved: number): unknown {
   if (err instanceof PolicyOciError) return err;
   const e = err as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOTDIR: 'a part of the path is not a directory',
+  };
+  const reason = (e.code && reasons[e.code]) ?? e.message ?? String(err);
   const state = moved === 0 ? 'nothing was changed there' : `${count(moved, 'file')} ${moved === 1 ? 'was' : 'were'} already replaced`;
-  return new PolicyOciError('IO', `cannot write into ${dir}: ${e.message ?? String(err)}; ${state}`, { cause: err });
+  return new PolicyOciError('IO', `cannot write into ${dir}: ${reason}${e.code ? ` (${e.code})` : ''}; ${state}`, { cause: err });
+}
+
+/** `dir` and its parents up to `last`, while they are empty. */
+function removeEmptyDirs(dir: string, last: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === last || dirname(d) === d) return;
+  }
 }
 
 /**
