@@ -8,7 +8,7 @@ import type { KubeObject } from '../policy/types.ts';
 import type { HttpTrace } from '../registry/trace.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
+import { readPolicySource, sourceFields, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 
 /** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
@@ -39,13 +39,7 @@ export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOp
   prune: boolean;
 }
 
-export interface ApplySummary {
-  reference: string;
-  /** What the reference resolved to (the image, with fromReferrers). */
-  digest: string;
-  /** The artifacts read, oldest first. */
-  artifacts: string[];
-  verified: boolean;
+export interface ApplySummary extends SourceFields {
   context: string;
   server: string;
   /** True for either dry run (nothing was changed). */

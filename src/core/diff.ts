@@ -5,7 +5,7 @@ import { KubeClient } from '../kube/client.ts';
 import { diffPolicies, type DiffResult } from '../kube/diff.ts';
 import type { KubeOptions } from './apply.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type SourceOptions } from './source.ts';
+import { readPolicySource, sourceFields, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 
 export interface DiffOptions extends SourceOptions {
@@ -17,11 +17,7 @@ export interface DiffOptions extends SourceOptions {
   prune: boolean;
 }
 
-export interface DiffSummary {
-  reference: string;
-  digest: string;
-  artifacts: string[];
-  verified: boolean;
+export interface DiffSummary extends SourceFields {
   context: string;
   server: string;
   /** How many results would change (created, updated or pruned). */

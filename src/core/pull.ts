@@ -11,7 +11,7 @@ import { writeFilesAtomically } from '../util/files.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import { safeRelativePath, writeTreeAtomically, type TreeFile } from '../util/tree.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type PolicySource, type SourceOptions } from './source.ts';
+import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 
 export interface PullOptions extends SourceOptions {
   /** Where the files go (created when missing). */
@@ -31,14 +31,7 @@ export interface PulledFile {
   engine: string;
 }
 
-export interface PullResult {
-  reference: string;
-  /** What the reference resolved to (the image, with fromReferrers). */
-  digest: string;
-  /** The artifacts read, oldest first: [digest] for a plain pull. */
-  artifacts: string[];
-  /** True when every artifact read had a signature that verified with the key. */
-  verified: boolean;
+export interface PullResult extends SourceFields {
   directory: string;
   files: PulledFile[];
   warnings: string[];

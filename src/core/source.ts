@@ -47,8 +47,11 @@ export interface PolicySource {
 /** What every result read from a source starts with. */
 export interface SourceFields {
   reference: string;
+  /** What the reference resolved to (the image, with fromReferrers). */
   digest: string;
+  /** The artifacts read, oldest first: [digest] for a plain read. */
   artifacts: string[];
+  /** True when every artifact read had a signature that verified with the key. */
   verified: boolean;
 }
 
