@@ -12,14 +12,13 @@
 //     the current one) the first, which holds the example policies (one labelled team=platform, one
 //     in namespace team-a).
 // An example that cannot be made runnable this way fails with the reason: change the example.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/signing/keys.ts';
-import { EXECUTABLE, REPO_ROOT, runOk } from '../support/cli.ts';
+import { EXECUTABLE, REPO_ROOT, runOk, runProcess, type CliResult } from '../support/cli.ts';
 import { startCluster, writeKubeconfig, type RunningCluster } from '../support/cluster.ts';
 import { discoverExamples, type HelpExample } from '../support/examples.ts';
 import { clusterUser } from '../support/kubeconfig.ts';
@@ -229,22 +228,8 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
 
 // ---------------------------------------------------------------------------------------------
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function bash(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-o', 'pipefail', '-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+function bash(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return runProcess('bash', ['-o', 'pipefail', '-c', line], { cwd, env });
 }
 
 describe('every example of every --help runs', () => {

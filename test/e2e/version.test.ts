@@ -9,19 +9,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, runOk } from '../support/cli.ts';
+import type { VersionInfo } from '../../src/version.ts';
 
 const exec = promisify(execFile);
 const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node'); // the pinned Node the build demands
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-interface Info {
-  version: string;
-  commit: string | null;
-  buildDate: string | null;
-  node: string;
-  platform: string;
-  arch: string;
-}
+type Info = VersionInfo;
 
 /** What a source tree holds for a build, copied into `dir` (node_modules linked). */
 async function sourceTree(dir: string): Promise<string> {

@@ -15,12 +15,17 @@ export interface CliResult {
 
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(EXECUTABLE)) throw new Error(`${EXECUTABLE} is missing: run \`npm run build\` first (npm test does)`);
+  return runProcess(EXECUTABLE, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+}
+
+/** Runs any command to its end with exactly this environment; resolves with its exit code and output (never rejects on a non-zero exit). */
+export function runProcess(command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(EXECUTABLE, args, {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
