@@ -73,7 +73,7 @@ export async function sourceOptionsFrom(args: SourceArgs, verb: string): Promise
 export async function applyFromArgs(args: ApplyArgs): Promise<void> {
   const dryRun = dryRunFrom(args, { server: true });
   const source = await sourceOptionsFrom(args, 'apply');
-  const [{ applyArtifact }, { applyText }, { render }, { startReporter }] = await Promise.all([
+  const [{ applyArtifact }, { applyText }, { render }, { reporting }] = await Promise.all([
     import('../core/apply.ts'),
     import('../output/apply.ts'),
     import('../output/render.ts'),
@@ -88,13 +88,7 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
   };
-  const reporter = await startReporter();
-  let summary;
-  try {
-    summary = await applyArtifact(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const summary = await reporting((reporter) => applyArtifact(options, reporter));
   render(args.format, summary, applyText);
   if (summary.failed) {
     throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed; the others are as listed above`);

@@ -31,7 +31,7 @@ export function builder(y: Argv): Argv<AttachArgs> {
 export async function handler(args: AttachArgs): Promise<void> {
   const paths = (args.paths ?? []).map((p) => (p === STDIN_MARKER ? '-' : p));
   if (paths.length === 0) throw new PolicyOciError('USAGE', 'attach needs at least one file or directory (or - for stdin)');
-  const [{ attachPolicies }, { render }, { startReporter }, { attachText }] = await Promise.all([
+  const [{ attachPolicies }, { render }, { reporting }, { attachText }] = await Promise.all([
     import('../core/attach.ts'),
     import('../output/render.ts'),
     import('../output/reporter.ts'),
@@ -49,12 +49,6 @@ export async function handler(args: AttachArgs): Promise<void> {
     ...(args['sign-key'] ? { signKeyPath: args['sign-key'] } : {}),
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await attachPolicies(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => attachPolicies(options, reporter));
   render(args.format, result, attachText);
 }

@@ -26,7 +26,7 @@ export function builder(y: Argv): Argv<CopyArgs> {
 
 export async function handler(args: CopyArgs): Promise<void> {
   if (args['oci-layout']) throw new PolicyOciError('USAGE', 'copy takes --from-oci-layout and/or --to-oci-layout, not --oci-layout');
-  const [{ copyArtifact }, { render }, { startReporter }, { copyText }] = await Promise.all([
+  const [{ copyArtifact }, { render }, { reporting }, { copyText }] = await Promise.all([
     import('../core/copy.ts'),
     import('../output/render.ts'),
     import('../output/reporter.ts'),
@@ -41,12 +41,6 @@ export async function handler(args: CopyArgs): Promise<void> {
     concurrency: args.concurrency,
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await copyArtifact(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => copyArtifact(options, reporter));
   render(args.format, result, copyText);
 }

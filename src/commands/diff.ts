@@ -27,7 +27,7 @@ export function builder(y: Argv): Argv<DiffArgs> {
 
 export async function handler(args: DiffArgs): Promise<void> {
   const source = await sourceOptionsFrom(args, 'diff');
-  const [{ diff }, { diffText }, { render }, { startReporter }] = await Promise.all([
+  const [{ diff }, { diffText }, { render }, { reporting }] = await Promise.all([
     import('../core/diff.ts'),
     import('../output/diff.ts'),
     import('../output/render.ts'),
@@ -40,13 +40,7 @@ export async function handler(args: DiffArgs): Promise<void> {
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
   };
-  const reporter = await startReporter();
-  let summary;
-  try {
-    summary = await diff(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const summary = await reporting((reporter) => diff(options, reporter));
   render(args.format, summary, diffText);
   if (summary.errors > 0) throw new PolicyOciError('CLUSTER', `${summary.errors} object(s) could not be compared`);
   // Like `kubectl diff`: 1 means "there are differences", not a failure.

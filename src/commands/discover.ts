@@ -24,7 +24,7 @@ export function builder(y: Argv): Argv<DiscoverArgs> {
 
 export async function handler(args: DiscoverArgs): Promise<void> {
   if (!Number.isInteger(args.depth) || args.depth < 1) throw new PolicyOciError('USAGE', `--depth takes a whole number of levels, at least 1 (got ${String(args.depth)})`);
-  const [{ discover }, { storeOptionsFrom }, { startReporter }, { render }, { discoverText }] = await Promise.all([
+  const [{ discover }, { storeOptionsFrom }, { reporting }, { render }, { discoverText }] = await Promise.all([
     import('../core/discover.ts'),
     import('./options.ts'),
     import('../output/reporter.ts'),
@@ -38,12 +38,6 @@ export async function handler(args: DiscoverArgs): Promise<void> {
     ...(args['artifact-type']?.length ? { artifactTypes: args['artifact-type'] } : {}),
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await discover(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => discover(options, reporter));
   render(args.format, result, discoverText);
 }

@@ -62,7 +62,7 @@ export function builder(y: Argv): Argv<ExportArgs> {
 
 export async function handler(args: ExportArgs): Promise<void> {
   const output = await outputFrom(args);
-  const [{ exportPolicies }, { exportText }, { render }, { startReporter }] = await Promise.all([
+  const [{ exportPolicies }, { exportText }, { render }, { reporting }] = await Promise.all([
     import('../core/export.ts'),
     import('../output/export.ts'),
     import('../output/render.ts'),
@@ -79,13 +79,7 @@ export async function handler(args: ExportArgs): Promise<void> {
     output,
     strict: args.strict ?? false,
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await exportPolicies(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => exportPolicies(options, reporter));
   render(args.format, result, exportText);
 }
 

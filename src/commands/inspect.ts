@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import type { InspectResult } from '../core/inspect.ts';
 import { withLimitFlags, limitsFrom, type LimitFlags } from './limits.ts';
 import { storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 
@@ -18,19 +17,13 @@ export function builder(y: Argv): Argv<InspectArgs> {
 }
 
 export async function handler(args: InspectArgs): Promise<void> {
-  const [{ inspect }, { render }, { inspectText }, { startReporter }] = await Promise.all([
+  const [{ inspect }, { render }, { inspectText }, { reporting }] = await Promise.all([
     import('../core/inspect.ts'),
     import('../output/render.ts'),
     import('../output/inspect.ts'),
     import('../output/reporter.ts'),
   ]);
   const options = { reference: args.ref, store: await storeOptionsFrom(args), limits: limitsFrom(args), ...(args.concurrency ? { concurrency: args.concurrency } : {}) };
-  const reporter = await startReporter();
-  let result: InspectResult;
-  try {
-    result = await inspect(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => inspect(options, reporter));
   render(args.format, result, inspectText);
 }

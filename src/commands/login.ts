@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import type { LoginResult } from '../core/login.ts';
 import { PolicyOciError } from '../errors.ts';
 import { readStdin, transportOptionsFrom, withTransportFlags, type TransportFlags } from './options.ts';
 
@@ -43,19 +42,13 @@ async function credentialsFrom(args: LoginArgs): Promise<{ username: string; pas
 
 export async function handler(args: LoginArgs): Promise<void> {
   const { username, password } = await credentialsFrom(args);
-  const [{ login }, { render }, { loginText }, { startReporter }] = await Promise.all([
+  const [{ login }, { render }, { loginText }, { reporting }] = await Promise.all([
     import('../core/login.ts'),
     import('../output/render.ts'),
     import('../output/login.ts'),
     import('../output/reporter.ts'),
   ]);
   const options = { registry: args.registry, username, password, transport: transportOptionsFrom(args) };
-  const reporter = await startReporter();
-  let result: LoginResult;
-  try {
-    result = await login(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => login(options, reporter));
   render(args.format, result, loginText);
 }

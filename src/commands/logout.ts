@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
 import { withoutGlobalFlags } from './options.ts';
-import type { LogoutResult } from '../core/login.ts';
 import type { Format } from '../output/render.ts';
 
 interface LogoutArgs {
@@ -17,18 +16,12 @@ export function builder(y: Argv): Argv<LogoutArgs> {
 }
 
 export async function handler(args: LogoutArgs): Promise<void> {
-  const [{ logout }, { render }, { logoutText }, { startReporter }] = await Promise.all([
+  const [{ logout }, { render }, { logoutText }, { reporting }] = await Promise.all([
     import('../core/login.ts'),
     import('../output/render.ts'),
     import('../output/login.ts'),
     import('../output/reporter.ts'),
   ]);
-  const reporter = await startReporter();
-  let result: LogoutResult;
-  try {
-    result = await logout({ registry: args.registry }, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => logout({ registry: args.registry }, reporter));
   render(args.format, result, logoutText);
 }

@@ -54,7 +54,7 @@ export async function handler(args: MigrateArgs): Promise<void> {
   if (args['from-context'] === args['to-context']) throw new PolicyOciError('USAGE', '--from-context and --to-context name the same context');
   if (!args.via) refusePushFlags(args, 'without --via: nothing is pushed');
   const dryRun = dryRunFrom(args, { server: true });
-  const [{ migrate }, { migrateText }, { render }, { startReporter }] = await Promise.all([
+  const [{ migrate }, { migrateText }, { render }, { reporting }] = await Promise.all([
     import('../core/migrate.ts'),
     import('../output/migrate.ts'),
     import('../output/render.ts'),
@@ -71,13 +71,7 @@ export async function handler(args: MigrateArgs): Promise<void> {
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
   };
-  const reporter = await startReporter();
-  let summary;
-  try {
-    summary = await migrate(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const summary = await reporting((reporter) => migrate(options, reporter));
   render(args.format, summary, migrateText);
   if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed to apply to ${summary.to}`);
 }

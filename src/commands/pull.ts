@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { PullOptions, PullResult } from '../core/pull.ts';
+import type { PullOptions } from '../core/pull.ts';
 import { PolicyOciError } from '../errors.ts';
 import { applyBuilder, applyFromArgs, sourceOptionsFrom, type ApplyArgs } from './apply.ts';
 
@@ -84,19 +84,13 @@ export async function handler(args: PullArgs): Promise<void> {
     throw new PolicyOciError('USAGE', `${listOf(clusterFlags)} only ${clusterFlags.length === 1 ? 'means' : 'mean'} something with --apply: without it pull writes files and talks to no cluster`);
   }
   const source = await sourceOptionsFrom(args, 'pull');
-  const [{ pull }, { render }, { pullText }, { startReporter }] = await Promise.all([
+  const [{ pull }, { render }, { pullText }, { reporting }] = await Promise.all([
     import('../core/pull.ts'),
     import('../output/render.ts'),
     import('../output/pull.ts'),
     import('../output/reporter.ts'),
   ]);
   const options: PullOptions = { ...source, directory: args.output ?? '.', force: args.force ?? false, preservePaths: args['preserve-paths'] ?? false };
-  const reporter = await startReporter();
-  let result: PullResult;
-  try {
-    result = await pull(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => pull(options, reporter));
   render(args.format, result, pullText);
 }

@@ -24,7 +24,7 @@ export function builder(y: Argv): Argv<SignArgs> {
 }
 
 export async function handler(args: SignArgs): Promise<void> {
-  const [{ signReference }, { storeOptionsFrom }, { startReporter }, { render }, { signText }] = await Promise.all([
+  const [{ signReference }, { storeOptionsFrom }, { reporting }, { render }, { signText }] = await Promise.all([
     import('../core/sign.ts'),
     import('./options.ts'),
     import('../output/reporter.ts'),
@@ -39,12 +39,6 @@ export async function handler(args: SignArgs): Promise<void> {
     referrer: args.referrer,
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await signReference(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => signReference(options, reporter));
   render(args.format, result, signText);
 }

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import type { TagsResult } from '../core/tags.ts';
 import { storeOptionsFrom, withRegistryFlags, type RegistryFlags } from './options.ts';
 
 interface TagsArgs extends RegistryFlags {
@@ -17,19 +16,13 @@ export function builder(y: Argv): Argv<TagsArgs> {
 }
 
 export async function handler(args: TagsArgs): Promise<void> {
-  const [{ listTags }, { render }, { tagsText }, { startReporter }] = await Promise.all([
+  const [{ listTags }, { render }, { tagsText }, { reporting }] = await Promise.all([
     import('../core/tags.ts'),
     import('../output/render.ts'),
     import('../output/tags.ts'),
     import('../output/reporter.ts'),
   ]);
   const options = { reference: args.repo, store: await storeOptionsFrom(args) };
-  const reporter = await startReporter();
-  let result: TagsResult;
-  try {
-    result = await listTags(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => listTags(options, reporter));
   render(args.format, result, tagsText);
 }

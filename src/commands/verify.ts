@@ -31,7 +31,7 @@ export function builder(y: Argv): Argv<VerifyArgs> {
 }
 
 export async function handler(args: VerifyArgs): Promise<void> {
-  const [{ verifyReference }, { storeOptionsFrom }, { startReporter }, { render }, { verifyText }] = await Promise.all([
+  const [{ verifyReference }, { storeOptionsFrom }, { reporting }, { render }, { verifyText }] = await Promise.all([
     import('../core/verify.ts'),
     import('./options.ts'),
     import('../output/reporter.ts'),
@@ -44,12 +44,6 @@ export async function handler(args: VerifyArgs): Promise<void> {
     keyPath: args.key,
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
-  const reporter = await startReporter();
-  let result;
-  try {
-    result = await verifyReference(options, reporter);
-  } finally {
-    reporter.stop();
-  }
+  const result = await reporting((reporter) => verifyReference(options, reporter));
   render(args.format, result, verifyText);
 }

@@ -121,3 +121,13 @@ function lines(): Progress {
     stop: () => undefined,
   };
 }
+
+/** One core call with a fresh reporter, its spinner cleared before the command writes the result. */
+export async function reporting<T>(call: (reporter: CommandReporter) => Promise<T>): Promise<T> {
+  const reporter = await startReporter();
+  try {
+    return await call(reporter);
+  } finally {
+    reporter.stop();
+  }
+}
