@@ -2,17 +2,15 @@
 // the image they protect (one manifest per engine, each a referrer of the image). Every document
 // is read and validated before anything is sent, as push does; each artifact goes up through
 // copyGraph and is indexed as a referrer (the registry's API, or the tag schema).
-import { packPolicies } from '../artifact/pack.ts';
 import { stagePacked } from '../artifact/publish.ts';
 import { copyGraph, CopySession } from '../content/copy.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
 import { loadEngines } from '../engines/index.ts';
-import { PolicyOciError } from '../errors.ts';
 import { ANNOTATION_CREATED, KYVERNO_BUNDLE_CONFIG } from '../oci/mediatypes.ts';
 import type { Descriptor } from '../oci/types.ts';
-import { loadPolicies } from '../policy/load.ts';
 import { ReferrersClient, type PushReferrerResult, type ReferrersMode } from '../referrers/client.ts';
-import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
+import { preparePush } from './push.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
 
 export interface AttachOptions {
   /** The image (tag or digest) the policies protect; with `store.ociLayout` a layout `DIR:tag` or `DIR@digest`. */
@@ -64,21 +62,12 @@ function withCreated(annotations: Record<string, string> = {}): Record<string, s
 
 export async function attachPolicies(options: AttachOptions, reporter: Reporter = silentReporter): Promise<AttachResult> {
   const opened = await openTarget(options.reference, options.store, { push: false });
-  const { warnings, warn } = collectWarnings(reporter);
   // A wrong key or password stops here, before the registry is contacted.
   const key = options.signKeyPath ? await (await import('../signing/keys.ts')).loadPrivateKey(options.signKeyPath) : undefined;
   const subject = await opened.target.resolve(opened.reference);
-  reporter.progress(`Reading ${options.paths.join(', ')}`);
-  const documents = await loadPolicies(options.paths, {
-    validate: !options.skipValidation,
-    onWarning: warn,
-    ...(options.readStdin ? { stdin: options.readStdin } : {}),
-  });
-  for (const doc of documents) for (const w of doc.warnings ?? []) warn(w);
-  if (documents.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${options.paths.join(', ')}`);
-
-  const annotations = withCreated(options.annotations);
-  const packed = packPolicies(documents, loadEngines(), { bundle: options.bundle ?? false, annotations, subject });
+  // Read, validated and packed as push does, with the image as the manifests' subject.
+  const prepared = await preparePush({ ...options, annotations: withCreated(options.annotations), subject }, reporter);
+  const { packed, warnings } = prepared;
   const staged = stagePacked(packed);
   const referrers = new ReferrersClient(opened.target, options.referrersMode ? { mode: options.referrersMode } : {});
   const session = new CopySession();

@@ -6,6 +6,7 @@ import { publish, type PublishResult } from '../artifact/publish.ts';
 import { openTarget, parseLayoutReference, type OpenedTarget, type StoreOptions } from '../content/open.ts';
 import { loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
+import type { Descriptor } from '../oci/types.ts';
 import { loadPolicies } from '../policy/load.ts';
 import type { PolicyDocument } from '../policy/types.ts';
 import { parseReference, referenceString } from '../reference/reference.ts';
@@ -22,6 +23,8 @@ export interface PushInput {
   readStdin?: () => Promise<string>;
   /** .gitignore patterns of files to leave out (besides each directory's .policyociignore). */
   exclude?: string[];
+  /** OCI 1.1 `subject` of the packed manifests (attach: the image the policies protect). */
+  subject?: Descriptor;
 }
 
 export interface PushOptions extends PushInput {
@@ -124,7 +127,7 @@ export async function preparePush(input: PushInput, reporter: Reporter = silentR
   });
   for (const doc of loaded) for (const w of doc.warnings ?? []) warn(w);
   if (loaded.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${input.paths.join(', ')}`);
-  const packed = packPolicies(loaded, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {} });
+  const packed = packPolicies(loaded, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {}, ...(input.subject ? { subject: input.subject } : {}) });
   return { documents: loaded, packed, warnings };
 }
 
