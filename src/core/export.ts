@@ -19,6 +19,7 @@ import type { KubeOptions } from './apply.ts';
 import type { DryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { count } from '../util/plural.ts';
+import { indexWarning } from './push.ts';
 
 export interface ExportSelection {
   engines?: string[];
@@ -87,9 +88,7 @@ export async function exportPolicies(options: ExportOptions, reporter: Reporter 
   const { live, base } = await readReported(options, reporter);
   const packed = packLive(live, out);
   if (packed.index) {
-    // As push says: the Kyverno CLI reads nothing from an index; one engine per export is what it reads.
-    const engines = packed.manifests.map((m) => m.engine);
-    const message = `policies of ${count(engines.length, 'engine')} (${engines.join(', ')}) make an image index: this tool, oras and crane read it, but the Kyverno CLI reads only single-engine artifacts; export with --engine kyverno for it`;
+    const message = indexWarning(packed.manifests.map((m) => m.engine), 'export with --engine kyverno for it');
     reporter.warn(message);
     base.warnings.push(message);
   }

@@ -116,6 +116,14 @@ export function engineReference(reference: string, engine: string, ociLayout = f
  * is bad. Warnings are said through `reporter` as they arise (a file skipped on purpose before the
  * refusal of another), and returned.
  */
+/** What a push or export of several engines' policies says: the index it makes is invisible to the Kyverno CLI. */
+export function indexWarning(engines: readonly string[], remedy: string): string {
+  return (
+    `policies of ${count(engines.length, 'engine')} (${engines.join(', ')}) make an image index: this tool, oras and crane read it, ` +
+    `but the Kyverno CLI reads only single-engine artifacts (\`kyverno oci pull\` writes nothing from an index); ${remedy}`
+  );
+}
+
 export async function preparePush(input: PushInput, reporter: Reporter = silentReporter): Promise<PreparedPush> {
   const { warnings, warn } = collectWarnings(reporter);
   const loaded = await loadPolicies(input.paths, {
@@ -152,11 +160,7 @@ export async function push(options: PushOptions & { splitEngines?: boolean }, re
     if (packed.index) {
       // Worded without the destination, so the same files give the same warnings wherever they go.
       const engines = packed.manifests.map((m) => m.engine);
-      warn(
-        `policies of ${count(engines.length, 'engine')} (${engines.join(', ')}) make an image index: this tool, oras and crane read it, ` +
-          'but the Kyverno CLI reads only single-engine artifacts (`kyverno oci pull` writes nothing from an index); ' +
-          `--split-engines pushes one artifact per engine instead (each tag with ${engines.map((e) => `-${e}`).join(' or ')} added, or ${ENGINE_PLACEHOLDER} in the reference replaced)`,
-      );
+      warn(indexWarning(engines, `--split-engines pushes one artifact per engine instead (each tag with ${engines.map((e) => `-${e}`).join(' or ')} added, or ${ENGINE_PLACEHOLDER} in the reference replaced)`));
     }
     return { ...(await pushOne(target, packed, options, reporter)), warnings };
   }
