@@ -161,8 +161,17 @@ async function writeAll(dir: string, files: readonly TreeFile[], options: { forc
   const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.policyoci-`));
   const forget = onInterrupt(() => rmSync(staging, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 }));
   try {
+    // One directory at a time, never recursive: a mkdir still in flight when an interrupt removes
+    // the temp directory must fail, not create it again.
+    const made = new Set<string>();
     for (const f of files) {
-      await mkdir(dirname(join(staging, f.path)), { recursive: true });
+      const parts = f.path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const rel = parts.slice(0, i).join('/');
+        if (made.has(rel)) continue;
+        await mkdir(join(staging, rel));
+        made.add(rel);
+      }
       await writeFile(join(staging, f.path), f.content, { mode: 0o644, flag: 'wx' });
     }
     await holdingInterrupts(() => moveIn(staging, target, files, present, progress));

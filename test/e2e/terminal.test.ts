@@ -146,7 +146,13 @@ describe('item 1: Ctrl-C on a terminal', () => {
     t.type(CTRL_C);
     const { code } = await t.exited;
     expect(code, `interrupted with ${staged} of ${MANY} files written\n${t.output()}`).toBe(130);
-    expect(existsSync(parent), 'nothing of the output is left').toBe(false);
+    // Whole or not at all: a Ctrl-C that lands while the finished files are moved in is held
+    // until they are all in place (on a loaded machine the pty can deliver it that late).
+    const left = existsSync(parent) ? readdirSync(parent, { recursive: true }).map(String).sort() : [];
+    expect(left.filter((n) => n.includes('.policyoci-')), 'no temp directory is left').toEqual([]);
+    if (left.length > 0) {
+      expect(readdirSync(out).length, `a partial output is left: ${left.slice(0, 10).join(', ')}`).toBe(MANY);
+    }
   });
 });
 

@@ -10,12 +10,13 @@ import { describe, expect, it } from 'vitest';
 
 const NODE = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'node');
 const INTERRUPT = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'src', 'util', 'interrupt.ts')).href;
+const TREE = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'src', 'util', 'tree.ts')).href;
 
 /** Runs `body` (TypeScript, top-level await) in a fresh Node with the interrupt handlers installed. */
 function child(body: string): { status: number | null; signal: NodeJS.Signals | null; dir: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'policyoci-interrupt-'));
   const script = join(dir, 'child.ts');
-  writeFileSync(script, `import { holdingInterrupts, installInterruptHandlers, onInterrupt } from ${JSON.stringify(INTERRUPT)};\nimport { writeFileSync } from 'node:fs';\nconst dir = ${JSON.stringify(dir)};\ninstallInterruptHandlers();\n${body}\n`);
+  writeFileSync(script, `import { holdingInterrupts, installInterruptHandlers, onInterrupt } from ${JSON.stringify(INTERRUPT)};\nimport { writeTreeAtomically } from ${JSON.stringify(TREE)};\nimport { readdirSync, writeFileSync } from 'node:fs';\nconst dir = ${JSON.stringify(dir)};\ninstallInterruptHandlers();\n${body}\n`);
   const r = spawnSync(NODE, [script], { encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, signal: r.signal, dir, stderr: r.stderr };
 }
@@ -50,5 +51,28 @@ describe('interrupt handlers', () => {
     expect(r.signal, r.stderr).toBe('SIGINT');
     expect(existsSync(join(r.dir, 'step-done')), 'the held step finished').toBe(true);
     expect(existsSync(join(r.dir, 'after-step')), 'nothing after it ran').toBe(false);
+  });
+
+  it('remove a tree half written when the signal came, with the parents the write made', () => {
+    // The signal is sent from inside the process once the temp directory holds files, so it
+    // lands while files (in nested directories too) are still being written.
+    const r = child(`
+      const files = Array.from({ length: 2000 }, (_, i) => ({ path: 'd' + (i % 7) + '/e' + (i % 3) + '/f' + i + '.yaml', content: 'x: ' + i + '\\n' }));
+      const parent = dir + '/made/by/write';
+      const watch = setInterval(() => {
+        let names = [];
+        try { names = readdirSync(parent); } catch {}
+        const temp = names.find((n) => n.startsWith('.out.policyoci-'));
+        if (temp && readdirSync(parent + '/' + temp, { recursive: true }).length > 20) {
+          clearInterval(watch);
+          process.kill(process.pid, 'SIGTERM');
+        }
+      }, 0);
+      await writeTreeAtomically(parent + '/out', files);
+      writeFileSync(dir + '/finished', '');
+    `);
+    expect(r.signal, r.stderr).toBe('SIGTERM');
+    expect(existsSync(join(r.dir, 'finished')), 'interrupted before the files were moved in').toBe(false);
+    expect(existsSync(join(r.dir, 'made')), 'nothing of the output, its temp directory or its parents is left').toBe(false);
   });
 });
