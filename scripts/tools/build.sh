@@ -3,7 +3,7 @@
 #
 # Usage: scripts/tools/build.sh TOOL...
 #   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot
-#          cosign ggcr-registry
+#          cosign cosign3 ggcr-registry
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -30,10 +30,11 @@ ETCD_VERSION=v3.6.16                # go.etcd.io/etcd/server/v3
 KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl)
 ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this host here)
 COSIGN_VERSION=v2.6.5               # github.com/sigstore/cosign/v2 (newest v2; legacy .sig tag format by default)
+COSIGN3_VERSION=v3.1.3              # github.com/sigstore/cosign/v3 (Sigstore bundles as OCI 1.1 referrers by default)
 GGCR_REGISTRY_VERSION=v0.22.1       # github.com/google/go-containerregistry/pkg/registry (referrers API on)
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign ggcr-registry)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign cosign3 ggcr-registry)
 
 tool_version() {
   case "$1" in
@@ -45,6 +46,7 @@ tool_version() {
     kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
     zot) echo "$ZOT_VERSION" ;;
     cosign) echo "$COSIGN_VERSION" ;;
+    cosign3) echo "$COSIGN3_VERSION" ;;
     ggcr-registry) echo "$GGCR_REGISTRY_VERSION" ;;
     *) return 1 ;;
   esac
@@ -212,6 +214,16 @@ build_cosign() {
   # `cosign version` reads these (sigs.k8s.io/release-utils); without them it says "devel".
   gobuild "$w" "$1/cosign" github.com/sigstore/cosign/v2/cmd/cosign \
     "-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN_VERSION"
+}
+
+# cosign v3 as `cosign3` (beside v2's `cosign`): the same recipe on the v3 module.
+build_cosign3() {
+  local w; w="$(new_wrapper "cosign3-$COSIGN3_VERSION")"
+  inherit_replaces "$w" "github.com/sigstore/cosign/v3@$COSIGN3_VERSION"
+  log "  go get github.com/sigstore/cosign/v3@$COSIGN3_VERSION"
+  (cd "$w" && go get "github.com/sigstore/cosign/v3@$COSIGN3_VERSION" >&2)
+  gobuild "$w" "$1/cosign3" github.com/sigstore/cosign/v3/cmd/cosign \
+    "-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN3_VERSION"
 }
 
 # go-containerregistry's in-process registry with the OCI 1.1 referrers API switched on: the
