@@ -3,7 +3,7 @@
 #
 # Usage: scripts/tools/build.sh TOOL...
 #   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot
-#          cosign cosign3 ggcr-registry
+#          cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -32,9 +32,12 @@ ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this
 COSIGN_VERSION=v2.6.5               # github.com/sigstore/cosign/v2 (newest v2; legacy .sig tag format by default)
 COSIGN3_VERSION=v3.1.3              # github.com/sigstore/cosign/v3 (Sigstore bundles as OCI 1.1 referrers by default)
 GGCR_REGISTRY_VERSION=v0.22.1       # github.com/google/go-containerregistry/pkg/registry (referrers API on)
+SIGSTORE_GO_VERSION=v1.2.2          # github.com/sigstore/sigstore-go (the one cosign v3.1.3 uses): sigstore-fixture's test CA
+K8S_YAML_VERSION=v0.35.4            # k8s.io/cli-runtime + k8s.io/apimachinery as kubectl v1.35.4 uses them
+SIGS_YAML_VERSION=v1.6.0            # sigs.k8s.io/yaml (over go.yaml.in/yaml/v2), as kubernetes v1.35.4 pins it
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign cosign3 ggcr-registry)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture)
 
 tool_version() {
   case "$1" in
@@ -48,6 +51,9 @@ tool_version() {
     cosign) echo "$COSIGN_VERSION" ;;
     cosign3) echo "$COSIGN3_VERSION" ;;
     ggcr-registry) echo "$GGCR_REGISTRY_VERSION" ;;
+    # Our own source: its hash is part of the version, so an edit rebuilds it.
+    k8s-yaml) echo "$K8S_YAML_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/k8s-yaml/main.go" | cut -c1-12)" ;;
+    sigstore-fixture) echo "$SIGSTORE_GO_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/sigstore-fixture/main.go" | cut -c1-12)" ;;
     *) return 1 ;;
   esac
 }
@@ -262,6 +268,28 @@ GO
   log "  go get github.com/google/go-containerregistry@$GGCR_REGISTRY_VERSION"
   (cd "$w" && go get "github.com/google/go-containerregistry@$GGCR_REGISTRY_VERSION" >&2 && go mod tidy >&2)
   gobuild "$w" "$1/ggcr-registry" .
+}
+
+# kubectl's reading of manifests (its resource builder over sigs.k8s.io/yaml), for the
+# differential YAML tests. Source: scripts/tools/k8s-yaml/main.go.
+build_k8s-yaml() {
+  local w; w="$(new_wrapper "k8s-yaml-$K8S_YAML_VERSION")"
+  cp "$(dirname "${BASH_SOURCE[0]}")/k8s-yaml/main.go" "$w/main.go"
+  log "  go get k8s.io/cli-runtime@$K8S_YAML_VERSION k8s.io/apimachinery@$K8S_YAML_VERSION sigs.k8s.io/yaml@$SIGS_YAML_VERSION"
+  (cd "$w" && go get "k8s.io/cli-runtime@$K8S_YAML_VERSION" "k8s.io/apimachinery@$K8S_YAML_VERSION" \
+    "sigs.k8s.io/yaml@$SIGS_YAML_VERSION" >&2 && go mod tidy >&2)
+  gobuild "$w" "$1/k8s-yaml" .
+}
+
+# Our own program (scripts/tools/sigstore-fixture/main.go) over sigstore-go's pkg/testing/ca: a
+# throwaway Fulcio/Rekor/CT log/TSA that writes a trusted root and cosign-v3-shaped keyless bundles
+# for the keyless end-to-end tests (test/support/sigstore-fixture.ts).
+build_sigstore-fixture() {
+  local w; w="$(new_wrapper "sigstore-fixture-$(tool_version sigstore-fixture)")"
+  cp "$(dirname "${BASH_SOURCE[0]}")/sigstore-fixture/main.go" "$w/main.go"
+  log "  go get github.com/sigstore/sigstore-go@$SIGSTORE_GO_VERSION"
+  (cd "$w" && go get "github.com/sigstore/sigstore-go@$SIGSTORE_GO_VERSION" >&2 && go mod tidy >&2)
+  gobuild "$w" "$1/sigstore-fixture" .
 }
 
 # --- driver -----------------------------------------------------------------
