@@ -12,6 +12,7 @@ import type { Scalar } from 'yaml';
 import { stringTag } from 'yaml/util';
 import type { StringifyContext } from 'yaml/util';
 import { compareCodeUnits } from '../util/compare.ts';
+import { goPlainScalar } from './goyaml-scalars.ts';
 
 export const CANONICAL_OPTIONS = {
   compat: 'yaml-1.1',
@@ -66,10 +67,10 @@ function context(indent: string, implicitKey: boolean): StringifyContext {
 
 /**
  * Characters a YAML 1.1 reader (kubectl's go-yaml) changes or refuses when written raw: U+0085,
- * U+2028 and U+2029 are line breaks to it, other C1 controls and U+FFFE/U+FFFF are not printable.
+ * U+2028 and U+2029 are line breaks to it, DEL, other C1 controls and U+FFFE/U+FFFF are not printable.
  * JSON.stringify leaves them raw, and so does the library's double-quoted style built on it.
  */
-const YAML11_UNSAFE = /[\u0080-\u009f\u2028\u2029\ufffe\uffff]/;
+const YAML11_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]/;
 const YAML11_UNSAFE_ALL = new RegExp(YAML11_UNSAFE.source, 'g');
 const YAML11_ESCAPES: Record<string, string> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P', '\ufffe': '\\uFFFE', '\uffff': '\\uFFFF' };
 
@@ -108,10 +109,19 @@ export function libraryCanonical(value: unknown): string {
   const document = new Document(value, CANONICAL_OPTIONS);
   visit(document, {
     Scalar(_, node) {
-      if (typeof node.value === 'string' && blockWouldMisread(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value === 'string' && (blockWouldMisread(node.value) || goRetypes(node.value))) node.type = 'QUOTE_DOUBLE';
     },
   });
   return document.toString(CANONICAL_OPTIONS);
+}
+
+/**
+ * Strings Kubernetes' reader (go-yaml v2) would read as something else when written plain: `yes`,
+ * `0X1f`, `0o17`, `1_000`, `~`… The library's YAML 1.1 checks miss some of them (`0X1f`), so
+ * they are always written double-quoted. A multi-line string is never plain: no check needed.
+ */
+function goRetypes(value: string): boolean {
+  return !value.includes('\n') && typeof goPlainScalar(value) !== 'string';
 }
 
 function string(value: string, indent: string, implicitKey: boolean): string {
@@ -123,7 +133,8 @@ function string(value: string, indent: string, implicitKey: boolean): string {
     if (hit !== undefined) return hit;
   }
   // Only multi-line strings can be misread blocks, so single-line ones (the cached) skip the test.
-  const scalar = !cacheable && blockWouldMisread(value) ? { value, type: 'QUOTE_DOUBLE' } : { value };
+  const quote = cacheable ? goRetypes(value) : blockWouldMisread(value);
+  const scalar = quote ? { value, type: 'QUOTE_DOUBLE' } : { value };
   const out = stringTag.stringify!(scalar as Scalar, context(indent, implicitKey), undefined, undefined);
   if (cacheable) {
     if (cache.size >= CACHE_LIMIT) cache.clear();

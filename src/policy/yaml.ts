@@ -1,11 +1,16 @@
 // Strict reading of YAML and JSON policy files, and the one canonical YAML we write.
-// Reading follows YAML 1.2 (core schema) but refuses what Kubernetes' strict decoding refuses
-// (duplicate keys), and warns where kubectl's YAML 1.1-ish reader would see another value.
-import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml';
+// Reading gives what kubectl reads (go-yaml v2 under sigs.k8s.io/yaml: YAML 1.1 scalars, merge
+// keys, quoted scalars at any indentation; goyaml-scalars.ts, goyaml-lexer.ts), refuses what the
+// API server's strict decoding refuses (duplicate keys, also through merges), and refuses where
+// kubectl would silently store something else than the file says (docs/ARCHITECTURE.md, "Reading
+// YAML"). test/differential/yaml-k8s.test.ts holds it to kubectl's own reader.
+import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError, YAMLWarning } from 'yaml';
 import { PolicyOciError } from '../errors.ts';
 import { fastCanonical, hasYaml11Unsafe, libraryCanonical } from './canonical.ts';
 import { parseCanonicalShape } from './canonical-parse.ts';
+import { parseAllGoDocuments } from './goyaml-lexer.ts';
+import { goScalarTag } from './goyaml-scalars.ts';
 
 export interface ParsedDoc {
   /** The document's value (for a `List`, one item of it). */
@@ -111,16 +116,17 @@ function parseJson(src: string, file: string): RawDoc {
 
 function parseYaml(src: string, file: string): RawDoc[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(src, {
+  const docs = parseAllGoDocuments(src, {
     lineCounter,
     uniqueKeys: true,
-    prettyErrors: true,
     strict: true,
     merge: true, // `<<` merge keys: Kubernetes' Go reader applies them
-    compat: 'yaml-1.1', // only adds warnings, values stay YAML 1.2 core
+    // Plain scalars as Kubernetes (go-yaml v2) resolves them; explicit tags keep the core schema's.
+    customTags: (tags) => [goScalarTag, ...tags],
   });
-  const problems: string[] = [];
+  const problems: string[] = [...separatorProblems(src, file), ...unreadableCharacters(src, file)];
   const out: RawDoc[] = [];
+  let afterDocEnd = false;
   for (const doc of docs) {
     if (doc.errors.length) {
       // yaml 2.9 with `compat` may add a spurious internal error next to a real syntax error.
@@ -128,25 +134,52 @@ function parseYaml(src: string, file: string): RawDoc[] {
       problems.push(...(real.length ? real : doc.errors).map((e) => describeError(e, doc, file, lineCounter)));
       continue;
     }
+    const startLine = lineCounter.linePos(doc.range[0]).line;
+    if (doc.directives.yaml.explicit || Object.keys(doc.directives.tags).length > 2) {
+      problems.push(`${file}:${startLine}: a YAML directive (%YAML, %TAG): kubectl cannot read it; remove it`);
+      continue;
+    }
+    // kubectl splits streams at `---` lines only, and go-yaml reads the first document of each
+    // piece: what follows a `...` before the next `---` is silently dropped. Refused instead.
+    const dropped = afterDocEnd && !doc.directives.docStart && !isEmpty(doc.contents);
+    afterDocEnd = doc.directives.docEnd === true;
+    if (dropped) {
+      problems.push(`${file}:${startLine}: content after "..." (document end) without a "---" first: kubectl ignores it; start a new document with "---"`);
+      continue;
+    }
     if (isEmpty(doc.contents)) continue; // Kubernetes skips empty documents
     const line = lineCounter.linePos(doc.contents!.range[0]).line;
-    const warnings = doc.warnings.flatMap((w) => describeWarning(w, src, file));
+    const warnings = doc.warnings.map((w) => describeWarning(w, file));
     const scalarProblems: string[] = [];
+    const where = (node: Node) => {
+      const p = lineCounter.linePos(node.range?.[0] ?? 0);
+      return `${file}:${p.line}:${p.col}`;
+    };
     visit(doc, {
+      Pair(_, pair) {
+        const k = pair.key;
+        if (!isScalar(k)) return;
+        if (k.value === null) scalarProblems.push(`${where(k)}: a null key: Kubernetes cannot read it`);
+        else if (typeof k.value === 'number' && k.type === 'PLAIN' && !/^[-+]?[0-9_]+$|^[-+]?0[xXoObB][0-9a-fA-F_]+$/.test(String(k.source))) {
+          // go-yaml turns a float key into text through 32-bit precision ("3.1415927"): refused.
+          scalarProblems.push(`${where(k)}: the number key ${String(k.source)}: kubectl rewrites it; quote it`);
+        }
+      },
       Scalar(_, node) {
-        const where = () => {
-          const p = lineCounter.linePos(node.range?.[0] ?? 0);
-          return `${file}:${p.line}:${p.col}`;
-        };
         if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
-          scalarProblems.push(`${where()}: ${String(node.source ?? node.value)} is not a number JSON (and so Kubernetes) can hold`);
-        } else if (node.type === 'PLAIN' && typeof node.source === 'string' && /^[-+]?0[0-7]+$/.test(node.source)) {
-          warnings.push(`${where()}: kubectl reads ${node.source} as an octal number (YAML 1.1), here it is ${String(node.value)}; quote it or write it without the leading 0`);
+          scalarProblems.push(`${where(node)}: ${String(node.source ?? node.value)} is not a number JSON (and so Kubernetes) can hold`);
+        } else if (node.type === 'QUOTE_DOUBLE' && node.range && /(?:^|[^\\])(?:\\\\)*\\\//.test(src.slice(node.range[0], node.range[1]))) {
+          scalarProblems.push(`${where(node)}: the escape \\/ is YAML 1.2 only: kubectl's YAML 1.1 reader refuses it; write / alone`);
+        } else if (typeof node.value === 'bigint') {
+          scalarProblems.push(`${where(node)}: ${String(node.source)} is an integer beyond 2^53 that kubectl keeps exactly but JavaScript cannot hold; quote it`);
+        } else if (node.type === 'PLAIN' && typeof node.source === 'string' && node.value !== null && typeof node.value !== 'string' && YAML11_ONLY.test(node.source)) {
+          warnings.push(`${where(node)}: ${node.source} is ${typeof node.value === 'boolean' ? `the boolean ${String(node.value)}` : `the number ${String(node.value)}`} to Kubernetes (YAML 1.1), as read here; quote it to keep the text`);
         }
       },
     });
-    if (scalarProblems.length) {
-      problems.push(...scalarProblems);
+    const mergeProblems = mergeDuplicates(doc, file, lineCounter);
+    if (scalarProblems.length || mergeProblems.length) {
+      problems.push(...scalarProblems, ...mergeProblems);
       continue;
     }
     let value: unknown;
@@ -160,6 +193,71 @@ function parseYaml(src: string, file: string): RawDoc[] {
     out.push({ value, line, itemLines: itemLines(doc, lineCounter), warnings, locate: locator(doc, lineCounter) });
   }
   if (problems.length) throw fileError(problems);
+  return out;
+}
+
+/** Plain scalars that are booleans or numbers only to YAML 1.1 readers (Kubernetes'), not to 1.2 ones. */
+const YAML11_ONLY = /^(?:[yYnN]|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF|[-+]?0[0-7_]+|[-+]?0[bB][01_]+|[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?)$/;
+
+/**
+ * Characters go-yaml (YAML 1.1) refuses or takes for line breaks when they appear raw: DEL, C1
+ * controls, U+FFFE/U+FFFF; U+0085, U+2028, U+2029. Written escaped in double quotes they are fine.
+ */
+function unreadableCharacters(src: string, file: string): string[] {
+  const m = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]/.exec(src);
+  if (!m) return [];
+  const before = src.slice(0, m.index);
+  const line = before.split('\n').length;
+  const col = m.index - before.lastIndexOf('\n');
+  const code = `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const breaks = /[\u0085\u2028\u2029]/.test(m[0]);
+  return [`${file}:${line}:${col}: a raw ${code}, which kubectl's YAML reader ${breaks ? 'takes for a line break' : 'refuses'}; write it escaped in a double-quoted string`];
+}
+
+/**
+ * kubectl cuts a stream at every line starting with `---` (whatever YAML would make of it) and
+ * refuses the stream when anything but a comment follows the marker on that line.
+ */
+function separatorProblems(src: string, file: string): string[] {
+  const out: string[] = [];
+  src.split('\n').forEach((l, i) => {
+    if (!l.startsWith('---')) return;
+    const rest = l.slice(3).trim();
+    if (rest !== '' && !rest.startsWith('#')) out.push(`${file}:${i + 1}: "${l.trim().slice(0, 40)}": kubectl takes a line starting with --- for a document separator and allows only a comment after it`);
+  });
+  return out;
+}
+
+/**
+ * Keys set twice through merge keys (`<<`), which go-yaml's strict decoding (the API server's under
+ * fieldValidation=Strict) refuses like any duplicate key, and which its lenient decoding (kubectl's)
+ * resolves differently from YAML's merge rules.
+ */
+function mergeDuplicates(doc: Document, file: string, lc: LineCounter): string[] {
+  const out: string[] = [];
+  const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : JSON.stringify(k));
+  const isMerge = (k: unknown) => isScalar(k) && (k.type === 'PLAIN' || !k.type) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'));
+  const keysOf = (node: unknown, depth: number): string[] => {
+    const n = isAlias(node) ? node.resolve(doc) : node;
+    if (depth > 20) return [];
+    if (isSeq(n)) return n.items.flatMap((it) => keysOf(it, depth + 1));
+    if (!isMap(n)) return [];
+    return n.items.flatMap((p) => (isMerge(p.key) ? keysOf(p.value, depth + 1) : [keyText(p.key)]));
+  };
+  visit(doc, {
+    Map(_, map) {
+      if (!map.items.some((p) => isMerge(p.key))) return;
+      const seen = new Set<string>();
+      for (const k of keysOf(map, 0)) {
+        if (seen.has(k)) {
+          const p = lc.linePos(map.range?.[0] ?? 0);
+          out.push(`${file}:${p.line}:${p.col}: duplicate key "${k}" through a merge key (<<)`);
+          return;
+        }
+        seen.add(k);
+      }
+    },
+  });
   return out;
 }
 
@@ -204,23 +302,11 @@ function duplicateKey(doc: Document, offset: number, lc: LineCounter): { key: st
   return best;
 }
 
-/**
- * Warnings kept for the user: mostly `compat` ones, where a plain scalar is a string in YAML 1.2
- * but a boolean or number to kubectl's YAML 1.1-ish reader (`on`, `yes`, `y`, `1_000`, `0b1`).
- * Timestamps are left out: Go's YAML v2 keeps them as strings when decoding into interface{}.
- */
-function describeWarning(w: YAMLWarning, src: string, file: string): string[] {
+/** The library's own warnings (e.g. an unknown tag), as `file:line:col: message`. */
+function describeWarning(w: YAMLWarning, file: string): string {
   const pos = w.linePos?.[0];
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-  const first = (w.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-  const m = /may be parsed as either !!str or !!(\w+)/.exec(first);
-  if (m) {
-    if (m[1] === 'timestamp') return [];
-    const kind = m[1] === 'bool' ? 'a boolean' : 'a number';
-    const text = src.slice(w.pos[0], w.pos[1]);
-    return [`${where}: kubectl reads ${text} as ${kind} (YAML 1.1), here it is the string "${text}" (YAML 1.2); quote it to keep a string`];
-  }
-  return [`${where}: ${first}`];
+  return `${where}: ${(w.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`;
 }
 
 function locator(doc: Document, lc: LineCounter): (path: (string | number)[]) => number | undefined {

@@ -60,7 +60,7 @@ export function clusterPolicyYaml(name: string): string {
     '                - Pod',
     '      name: check',
     '      validate:',
-    '        message: no',
+    '        message: denied',
     '        pattern:',
     '          metadata:',
     '            labels:',

@@ -298,14 +298,14 @@ describe('names, titles and collisions', () => {
   it('H15 two layers mapping to the same file: both kept under distinct names, identical ones written once', async () => {
     const repo = 'hostile/same-file';
     const a = await layer(repo, Buffer.from(clusterPolicyYaml('dup')), KYVERNO_YAML, 'same.yaml');
-    const b = await layer(repo, Buffer.from(clusterPolicyYaml('dup').replace('message: no', 'message: other')), KYVERNO_YAML, 'same.yaml');
+    const b = await layer(repo, Buffer.from(clusterPolicyYaml('dup').replace('message: denied', 'message: other')), KYVERNO_YAML, 'same.yaml');
     await pushCrafted(raw, repo, 'v1', [a, b, a]);
     const { r, sandbox, files } = await pullIntoSandbox(`${reg.host}/${repo}:v1`);
     expect(r.code, r.stderr).toBe(0);
     const written = Object.keys(files).filter((f) => f !== 'out').sort();
     expect(written).toHaveLength(2);
     const messages = await Promise.all(written.map(async (f) => (parse(await readFile(join(sandbox, f), 'utf8')) as { spec: { rules: Array<{ validate: { message: string } }> } }).spec.rules[0]!.validate.message));
-    expect(messages.sort()).toEqual(['no', 'other']);
+    expect(messages.sort()).toEqual(['denied', 'other']);
   });
 });
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createTarGz, readTar } from '../../src/artifact/tarball.ts';
 import { isPolicyOciError } from '../../src/errors.ts';
-import { parseDocuments, stringifyCanonical } from '../../src/policy/yaml.ts';
+import { goPlainScalar } from '../../src/policy/goyaml-scalars.ts';
+import { parseDocuments, someString, stringifyCanonical } from '../../src/policy/yaml.ts';
 import { DIGEST_RE } from '../../src/oci/digest.ts';
 import { parseReference, PATH_COMPONENT_RE, referenceString, TAG_RE } from '../../src/reference/reference.ts';
 
@@ -87,7 +88,8 @@ describe('P02 YAML: parse → write → parse, and writing is deterministic', ()
   it('P02 YAML from another writer (block, flow, JSON): parses to the value, and parse → canonical write → parse is the identity', () => {
     fc.assert(
       // A "<<" key is a merge key to YAML 1.1 readers (kubectl) and to ours: another writer leaves it plain.
-      fc.property(document.filter((d) => !JSON.stringify(d).includes('"<<":')), fc.constantFrom('block', 'flow', 'json'), (obj, style) => {
+      // Strings kubectl (YAML 1.1) reads as something else, which a YAML 1.2 writer leaves plain (`yes`), are read as kubectl reads them: left out here.
+      fc.property(document.filter((d) => !JSON.stringify(d).includes('"<<":') && !someString(d, (s) => typeof goPlainScalar(s) !== 'string')), fc.constantFrom('block', 'flow', 'json'), (obj, style) => {
         const text = style === 'json' ? JSON.stringify(obj, null, 1) : stringify(obj, { collectionStyle: style, aliasDuplicateObjects: false, lineWidth: 0 });
         const [first] = parseDocuments(text, style === 'json' ? 'in.json' : 'in.yaml');
         expect(first!.value).toEqual(obj);

@@ -59,16 +59,32 @@ describe('parseDocuments', () => {
   });
 
   it('applies merge keys like Go YAML', () => {
-    expect(parseDocuments('base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n', 'f.yaml')[0]!.value).toEqual({ base: { x: 1 }, c: { x: 1, y: 2 } });
+    expect(parseDocuments('base: &b {x: 1}\nc:\n  <<: *b\n  z: 2\n', 'f.yaml')[0]!.value).toEqual({ base: { x: 1 }, c: { x: 1, z: 2 } });
+    // A key set twice through a merge: the strict API server refuses it, and so do we.
+    expect(refusal('base: &b {x: 1}\nc:\n  x: 0\n  <<: *b\n').message).toBe('p.yaml:3:3: duplicate key "x" through a merge key (<<)');
   });
 
-  it('warns where kubectl (YAML 1.1) would read another value', () => {
-    const [doc] = parseDocuments('a: yes\nb: 0755\nc: "on"\nd: 2024-01-01\n', 'f.yaml');
-    expect(doc!.value).toEqual({ a: 'yes', b: 755, c: 'on', d: '2024-01-01' });
+  it('reads scalars as Kubernetes does (go-yaml v2, YAML 1.1), warning where YAML 1.2 would differ', () => {
+    const [doc] = parseDocuments('a: yes\nb: 0755\nc: "on"\nd: 2024-01-01\ne: 0o17\nf: 1_000\ng: 1:20\nh: 0X1f\n', 'f.yaml');
+    expect(doc!.value).toEqual({ a: true, b: 493, c: 'on', d: '2024-01-01', e: 15, f: 1000, g: '1:20', h: 31 });
     expect(doc!.warnings).toEqual([
-      'f.yaml:1:4: kubectl reads yes as a boolean (YAML 1.1), here it is the string "yes" (YAML 1.2); quote it to keep a string',
-      'f.yaml:2:4: kubectl reads 0755 as an octal number (YAML 1.1), here it is 755; quote it or write it without the leading 0',
+      'f.yaml:1:4: yes is the boolean true to Kubernetes (YAML 1.1), as read here; quote it to keep the text',
+      'f.yaml:2:4: 0755 is the number 493 to Kubernetes (YAML 1.1), as read here; quote it to keep the text',
+      'f.yaml:6:4: 1_000 is the number 1000 to Kubernetes (YAML 1.1), as read here; quote it to keep the text',
     ]);
+  });
+
+  it('refuses what kubectl would read as something other than the file says', () => {
+    expect(refusal('a: 9007199254740993\n').message).toMatch(/^p\.yaml:1:4: 9007199254740993 is an integer beyond 2\^53/);
+    expect(refusal('a: 1\n...\nb: 2\n').message).toMatch(/^p\.yaml:3: content after "\.\.\." \(document end\)/);
+    expect(refusal('a: x\u2028y\n').message).toMatch(/^p\.yaml:1:5: a raw U\+2028, which kubectl's YAML reader takes for a line break/);
+    expect(refusal('a: 1\n--- {b: 2}\n').message).toMatch(/^p\.yaml:2: "--- \{b: 2\}": kubectl takes a line starting with ---/);
+    expect(refusal('a: "x\\/y"\n').message).toMatch(/the escape \\\/ is YAML 1\.2 only/);
+    expect(refusal('~: 1\n').message).toBe('p.yaml:1:1: a null key: Kubernetes cannot read it');
+  });
+
+  it('reads quoted scalars continued at any indentation, as go-yaml does', () => {
+    expect(parseDocuments('a:\n  b: "one\n  two"\n', 'f.yaml')[0]!.value).toEqual({ a: { b: 'one two' } });
   });
 
   it('reads JSON, with positions for syntax errors and duplicate keys', () => {
