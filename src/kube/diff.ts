@@ -76,7 +76,8 @@ async function diffOne(client: KubeClient, p: Prepared, opts: DiffOptions, missi
   if (p.namespace && missingNamespaces.has(p.namespace)) {
     // Nothing to dry-run against: show the input as it would be created.
     const diff = unifiedDiff('', canonical(p.obj, p), labels);
-    return { ...base, change: 'create', changed: true, diff, note: `namespace ${p.namespace} does not exist; the policy was not checked by the server` };
+    // As apply says it (and fails): the server cannot check an object in a missing namespace.
+    return { ...base, change: 'error', changed: false, diff, error: `namespace ${p.namespace} does not exist (apply would fail; use apply --create-namespace)` };
   }
   try {
     const live = await client.get(p.ref, p.name, p.namespace);
