@@ -4,7 +4,7 @@ import { APPLY_DRY_RUN, withApplyFlags, type ApplyFlags } from './applyflags.ts'
 import { dryRunFrom } from './dryrun.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
-import { storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
+import { storeOptionsFrom, trustPolicyFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 import { withTrustFlags, type TrustFlags } from './verify.ts';
 import { count } from '../util/plural.ts';
 
@@ -20,7 +20,7 @@ export const command = 'apply [ref]';
 export const describe = 'Apply the policies of an artifact to the current cluster (server-side apply)';
 
 const DETAILS =
-  'Everything is read and checked (signatures with --verify-key) before the cluster is contacted.\n' +
+  'Everything is read and checked (signatures with --verify-key or the keyless --certificate-* flags) before the cluster is contacted.\n' +
   '--dry-run=server: the API server checks everything and persists nothing.\n' +
   '--dry-run=client: the artifact is read and checked and what would be sent is listed (policy kinds of known engines only, ' +
   'retargeted by -n, marked for --prune), each as "would be applied". No cluster is contacted (the kubeconfig is only read, ' +
@@ -50,17 +50,19 @@ export function builder(y: Argv): Argv<ApplyArgs> {
     .example('$0 apply ghcr.io/acme/policies:v1', 'Apply to the current context')
     .example('$0 apply ghcr.io/acme/policies:v1 --context prod --dry-run=server', 'Let the server check it, change nothing')
     .example('$0 apply ghcr.io/acme/policies:v1 --dry-run=client', 'List what would be applied; no cluster is contacted')
-    .example('$0 apply ghcr.io/acme/policies:v1 -n team-a --create-namespace --prune', 'Retarget namespaced policies, remove ones dropped from the artifact');
+    .example('$0 apply ghcr.io/acme/policies:v1 -n team-a --create-namespace --prune', 'Retarget namespaced policies, remove ones dropped from the artifact')
+    .example('$0 apply ghcr.io/acme/policies:v1 --verify-key cosign.pub', 'Only if a signature (cosign v2 or v3 format) verifies with the key; exit 6, cluster untouched, otherwise');
 }
 
 /** The policy source of the arguments: what apply, pull --apply and diff read. */
 export async function sourceOptionsFrom(args: SourceArgs, verb: string): Promise<import('../core/source.ts').SourceOptions> {
   const reference = args.image ?? args.ref;
   if (!reference) throw new PolicyOciError('USAGE', `${verb} needs a reference (REF or -i REF)`);
+  const trust = await trustPolicyFrom(args, { flag: '--verify-key', path: args['verify-key'] });
   return {
     reference,
     store: await storeOptionsFrom(args),
-    ...(args['verify-key'] ? { verifyKeyPath: args['verify-key'] } : {}),
+    ...(trust ? { trust } : {}),
     ...(args['from-referrers'] ? { fromReferrers: true } : {}),
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
     limits: limitsFrom(args),

@@ -10,7 +10,7 @@ export const command = 'diff [ref]';
 export const describe = 'Show what apply would change in the cluster (server-side dry run); exit 1 when it would';
 
 const DETAILS =
-  'The artifact is read as apply reads it: with --verify-key only when signed with the key (exit 6 otherwise), with ' +
+  'The artifact is read as apply reads it: with --verify-key (or the keyless --certificate-* flags) only when signed so (exit 6 otherwise), with ' +
   '--from-referrers the policy artifacts attached to REF. Everything is read and checked before the cluster is contacted; ' +
   'diff never writes to it. Exit 0: nothing would change; 1: something would; other codes: an error.';
 

@@ -168,3 +168,70 @@ export function withoutGlobalFlags<T>(y: Argv<T>, command: string, keys: readonl
       return true;
     });
 }
+
+/** The keyless verification flags (cosign's names) and --trusted-root, on every command that verifies. */
+export interface KeylessFlags {
+  'certificate-identity'?: string;
+  'certificate-identity-regexp'?: string;
+  'certificate-oidc-issuer'?: string;
+  'certificate-oidc-issuer-regexp'?: string;
+  'certificate-github-workflow-trigger'?: string;
+  'certificate-github-workflow-sha'?: string;
+  'certificate-github-workflow-name'?: string;
+  'certificate-github-workflow-repository'?: string;
+  'certificate-github-workflow-ref'?: string;
+  'trusted-root'?: string;
+}
+
+const KEYLESS_OPTIONS: ReadonlyArray<[keyof KeylessFlags, string]> = [
+  ['certificate-identity', 'Keyless: the signing certificate\'s identity (SAN: e-mail, URI), exactly'],
+  ['certificate-identity-regexp', 'Keyless: the certificate identity as a regular expression (unanchored, as cosign)'],
+  ['certificate-oidc-issuer', 'Keyless: the OIDC issuer in the certificate, exactly (e.g. https://token.actions.githubusercontent.com)'],
+  ['certificate-oidc-issuer-regexp', 'Keyless: the OIDC issuer as a regular expression'],
+  ['certificate-github-workflow-trigger', 'Keyless: the GitHub workflow trigger in the certificate (e.g. push)'],
+  ['certificate-github-workflow-sha', 'Keyless: the commit SHA of the GitHub workflow run'],
+  ['certificate-github-workflow-name', 'Keyless: the GitHub workflow name'],
+  ['certificate-github-workflow-repository', 'Keyless: the GitHub repository of the workflow (owner/name)'],
+  ['certificate-github-workflow-ref', 'Keyless: the git ref of the workflow run (e.g. refs/heads/main)'],
+  ['trusted-root', 'Sigstore trusted root (JSON) for certificates, logs and timestamps (default: the public good, from its TUF repository, else the copy shipped inside the executable)'],
+];
+
+export function withKeylessFlags<T>(y: Argv<T>): Argv<T & KeylessFlags> {
+  const withOptions = KEYLESS_OPTIONS.reduce((acc, [key, describe]) => acc.option(key, { type: 'string', requiresArg: true, describe }), y as Argv<unknown>);
+  return withOptions.group(KEYLESS_OPTIONS.map(([key]) => key), 'Keyless verification (Sigstore):') as unknown as Argv<T & KeylessFlags>;
+}
+
+/**
+ * The trust policy of the flags (undefined when none was given): a key, or keyless constraints.
+ * Combinations that cannot be meant are usage errors (exit 2), one line naming the flags.
+ */
+export async function trustPolicyFrom(args: KeylessFlags, key: { flag: string; path: string | undefined }): Promise<import('../signing/trust.ts').TrustPolicy | undefined> {
+  const keylessKeys = KEYLESS_OPTIONS.map(([k]) => k).filter((k) => k !== 'trusted-root');
+  const keylessGiven = keylessKeys.some((k) => args[k] !== undefined);
+  if (!key.path && !keylessGiven && args['trusted-root'] === undefined) return undefined;
+  const github = {
+    ...(args['certificate-github-workflow-trigger'] !== undefined ? { trigger: args['certificate-github-workflow-trigger'] } : {}),
+    ...(args['certificate-github-workflow-sha'] !== undefined ? { sha: args['certificate-github-workflow-sha'] } : {}),
+    ...(args['certificate-github-workflow-name'] !== undefined ? { name: args['certificate-github-workflow-name'] } : {}),
+    ...(args['certificate-github-workflow-repository'] !== undefined ? { repository: args['certificate-github-workflow-repository'] } : {}),
+    ...(args['certificate-github-workflow-ref'] !== undefined ? { ref: args['certificate-github-workflow-ref'] } : {}),
+  };
+  const policy = {
+    ...(key.path ? { keyPath: key.path } : {}),
+    ...(keylessGiven
+      ? {
+          keyless: {
+            ...(args['certificate-identity'] !== undefined ? { identity: args['certificate-identity'] } : {}),
+            ...(args['certificate-identity-regexp'] !== undefined ? { identityRegexp: args['certificate-identity-regexp'] } : {}),
+            ...(args['certificate-oidc-issuer'] !== undefined ? { issuer: args['certificate-oidc-issuer'] } : {}),
+            ...(args['certificate-oidc-issuer-regexp'] !== undefined ? { issuerRegexp: args['certificate-oidc-issuer-regexp'] } : {}),
+            ...(Object.keys(github).length ? { github } : {}),
+          },
+        }
+      : {}),
+    ...(args['trusted-root'] !== undefined ? { trustedRootPath: args['trusted-root'] } : {}),
+  };
+  const { checkTrustPolicy } = await import('../signing/trust.ts');
+  checkTrustPolicy(policy, key.flag);
+  return policy;
+}

@@ -13,7 +13,9 @@ import type { Descriptor } from '../oci/types.ts';
 import { parseReference } from '../reference/reference.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { cosignTag, referrerDescriptor } from '../referrers/tagschema.ts';
+import { type TrustedRootUsed, type TrustPolicy, TrustVerifier } from '../signing/trust.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
+import { requireTrust, trustPolicyOf, warnShippedRoot } from './verify.ts';
 
 export interface CopyOptions {
   /** A registry reference, or with `sourceStore.ociLayout` a layout `DIR:tag` or `DIR@digest`. */
@@ -27,6 +29,8 @@ export interface CopyOptions {
   /** How referrers are listed and indexed on a registry side (a layout always uses the tag schema). */
   referrersMode?: ReferrersMode;
   concurrency?: number;
+  /** Copy only a source a signature satisfying this policy covers (checked before anything is written). */
+  trust?: TrustPolicy;
 }
 
 export interface CopiedReferrer {
@@ -44,6 +48,10 @@ export interface CopyResult extends CopyCounters {
   mediaType: string;
   tags: string[];
   referrers: CopiedReferrer[];
+  /** True when the source's signature was checked (trust policy given) and satisfied it. */
+  verified: boolean;
+  /** The Sigstore trusted root used, when a signature needed one. */
+  trustedRoot?: TrustedRootUsed;
 }
 
 const COSIGN_SUFFIXES = ['sig', 'att', 'sbom'] as const;
@@ -54,12 +62,25 @@ export async function copyArtifact(options: CopyOptions, reporter: Reporter = si
   const src = await openTarget(options.source, options.sourceStore, { push: false });
   const named = options.destinationStore.ociLayout ? parseLayoutReference(options.destination) : parseReference(options.destination);
   if (named.digest) throw new PolicyOciError('USAGE', `copy writes tags; the destination takes no digest: ${options.destination}`);
+  const modeFor = (store: StoreOptions) => (options.referrersMode && !store.ociLayout ? { mode: options.referrersMode } : {});
+  const srcReferrers = new ReferrersClient(src.target, modeFor(options.sourceStore));
+
+  // With a trust policy, the source's signature is checked first: nothing is written unless it holds.
+  const policy = trustPolicyOf(options);
+  const verifier = policy ? new TrustVerifier(policy) : undefined;
+  const root = await src.target.resolve(src.reference);
+  if (verifier) {
+    reporter.progress(`Checking the signatures of ${src.display}`);
+    try {
+      await requireTrust(src.target, src.display, root.digest, verifier, srcReferrers);
+    } finally {
+      warnShippedRoot(verifier, reporter);
+    }
+  }
   const dst = await openTarget(options.destination, options.destinationStore, { push: true });
   // No tag named: keep the source's (a digest-only source is copied untagged).
   const tags = named.tags.length > 0 ? named.tags : src.digest === undefined ? [src.reference] : [];
 
-  const modeFor = (store: StoreOptions) => (options.referrersMode && !store.ociLayout ? { mode: options.referrersMode } : {});
-  const srcReferrers = new ReferrersClient(src.target, modeFor(options.sourceStore));
   const dstReferrers = new ReferrersClient(dst.target, modeFor(options.destinationStore));
   const pushReferrer = async (desc: Descriptor, content: Buffer, tag?: string): Promise<void> => {
     await dstReferrers.push(desc, content, tag);
@@ -112,7 +133,6 @@ export async function copyArtifact(options: CopyOptions, reporter: Reporter = si
   };
 
   reporter.progress(`Copying ${src.display} to ${dst.display}`);
-  const root = await src.target.resolve(src.reference);
   // A root that is itself a referrer (an attached artifact copied by digest) is indexed too.
   const { manifest } = await copy(root, { tags });
   if (options.includeReferrers) {
@@ -121,5 +141,15 @@ export async function copyArtifact(options: CopyOptions, reporter: Reporter = si
     // Referrers of an index's children (per-platform signatures, per-engine policies) too.
     for (const child of Array.isArray(manifest.manifests) ? manifest.manifests : []) if (isManifestType(child.mediaType)) await copyReferrersOf(child, 0);
   }
-  return { source: src.display, destination: dst.repository, digest: root.digest, mediaType: root.mediaType, tags, ...totals, referrers };
+  return {
+    source: src.display,
+    destination: dst.repository,
+    digest: root.digest,
+    mediaType: root.mediaType,
+    tags,
+    ...totals,
+    referrers,
+    verified: verifier !== undefined,
+    ...(verifier?.trustedRoot ? { trustedRoot: verifier.trustedRoot } : {}),
+  };
 }

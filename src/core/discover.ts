@@ -7,6 +7,8 @@ import { COSIGN_SBOM, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE } from '../oci/mediat
 import type { ImageManifest } from '../oci/types.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { cosignTag } from '../referrers/tagschema.ts';
+import { isBundleMediaType, summarizeSignatures, type SignatureSummary } from '../signing/bundles.ts';
+import { COSIGN_SIG_ARTIFACT_TYPE } from '../signing/simplesigning.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
 export interface DiscoverNode {
@@ -20,6 +22,8 @@ export interface DiscoverNode {
   tag?: string;
   /** Signature layers in a cosign `.sig` manifest. */
   signatures?: number;
+  /** For signature manifests: each signature's format and, keyless, its certificate's identity and issuer (NOT verified). */
+  signers?: SignatureSummary[];
   referrers: DiscoverNode[];
 }
 
@@ -78,12 +82,14 @@ export async function discover(options: DiscoverOptions, reporter: Reporter = si
       const node: DiscoverNode = { digest: r.digest, mediaType: r.mediaType, size: r.size, via: 'referrers', referrers: [] };
       if (r.artifactType) node.artifactType = r.artifactType;
       if (r.annotations) node.annotations = r.annotations;
+      if (r.artifactType === COSIGN_SIG_ARTIFACT_TYPE || isBundleMediaType(r.artifactType)) await addSigners(target, node, warn);
       node.referrers = await walk(r.digest, level + 1);
       nodes.push(node);
     }
     for (const [suffix, artifactType] of COSIGN_SUFFIXES) {
       if (!wanted(artifactType, level)) continue;
       const node = await cosignTagNode(target, digest, suffix, artifactType, seen);
+      if (node && suffix === 'sig') await addSigners(target, node, warn);
       if (node) nodes.push(node);
     }
     return nodes;
@@ -114,4 +120,14 @@ async function cosignTagNode(target: Target, digest: string, suffix: 'sig' | 'at
     /* listed without a count */
   }
   return node;
+}
+
+/** What the signatures of a signature manifest say of themselves (unverified); unreadable ones are a warning. */
+async function addSigners(target: Target, node: DiscoverNode, warn: (message: string) => void): Promise<void> {
+  try {
+    const signers = await summarizeSignatures(target, { mediaType: node.mediaType, digest: node.digest, size: node.size });
+    if (signers.length > 0) node.signers = signers;
+  } catch (err) {
+    warn(`${node.digest}: its signatures cannot be read: ${(err as Error).message}`);
+  }
 }

@@ -1,6 +1,6 @@
 // Where pull, apply and diff get their policies: the artifact a reference names, or with
-// fromReferrers the policy artifacts attached to it; with a verification key only what is signed
-// with it. Everything is decided (signatures checked) and read whole before anything is written
+// fromReferrers the policy artifacts attached to it; with a trust policy (a key, or a keyless
+// identity) only what a signature satisfying it covers. Everything is decided (signatures checked) and read whole before anything is written
 // or applied.
 import type { ReadLimits } from '../artifact/limits.ts';
 import { readArtifact, type FoundPolicy, type ReadOptions } from '../artifact/unpack.ts';
@@ -10,18 +10,20 @@ import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { atDigest } from '../referrers/display.ts';
-import { loadPublicKey } from '../signing/keys.ts';
+import { type TrustedRootUsed, type TrustPolicy, TrustVerifier } from '../signing/trust.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import { policyArtifactTypes } from './attach.ts';
 import { collectWarnings, type Reporter } from './reporter.ts';
-import { requireSignature } from './verify.ts';
+import { requireTrust, trustPolicyOf, warnShippedRoot } from './verify.ts';
 
 /** The trust and selection flags pull, apply and diff share. */
 export interface SourceOptions {
   reference: string;
   store: StoreOptions;
-  /** Public key (cosign.pub): refuse what is not signed with it. */
+  /** Refuse what no signature satisfying this policy (a key, or keyless) covers. */
+  trust?: TrustPolicy;
+  /** Shorthand for `trust: { keyPath }` (cosign.pub). */
   verifyKeyPath?: string;
   /** Read the policy artifacts attached to the reference (its referrers) instead of it. */
   fromReferrers?: boolean;
@@ -40,6 +42,8 @@ export interface PolicySource {
   artifacts: string[];
   /** True when a signature was checked and verified for every artifact read. */
   verified: boolean;
+  /** The Sigstore trusted root used, when a signature needed one. */
+  trustedRoot?: TrustedRootUsed;
   policies: FoundPolicy[];
   warnings: string[];
 }
@@ -51,12 +55,14 @@ export interface SourceFields {
   digest: string;
   /** The artifacts read, oldest first: [digest] for a plain read. */
   artifacts: string[];
-  /** True when every artifact read had a signature that verified with the key. */
+  /** True when every artifact read had a signature that satisfied the trust policy. */
   verified: boolean;
+  /** The Sigstore trusted root used, when a signature needed one. */
+  trustedRoot?: TrustedRootUsed;
 }
 
 export function sourceFields(source: PolicySource): SourceFields {
-  return { reference: source.opened.display, digest: source.digest, artifacts: source.artifacts, verified: source.verified };
+  return { reference: source.opened.display, digest: source.digest, artifacts: source.artifacts, verified: source.verified, ...(source.trustedRoot ? { trustedRoot: source.trustedRoot } : {}) };
 }
 
 /** Refuses engine names no plugin declares: a typo would otherwise select nothing and succeed. */
@@ -97,7 +103,8 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
     onLayer: (done, total) => reporter.progress(`${reading}: ${done}/${total} layers`),
   };
   const keep = (p: FoundPolicy) => !options.engines?.length || options.engines.includes(p.engine);
-  if (!options.verifyKeyPath && !options.fromReferrers) {
+  const trust = trustPolicyOf(options);
+  if (!trust && !options.fromReferrers) {
     reporter.progress(reading);
     const read = await readArtifact(opened.target, opened.reference, readOptions);
     checkFound(read.policies, read.manifests.some((m) => m.engine !== undefined), options, atDigest(opened.display, read.root.digest));
@@ -105,23 +112,38 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
     return { opened, digest: read.root.digest, artifacts: [read.root.digest], verified: false, policies: read.policies.filter(keep), warnings };
   }
   reporter.progress(`Checking ${opened.display}`);
-  const selected = await selectArtifacts(opened.target, opened.display, opened.reference, {
-    ...(options.verifyKeyPath ? { verifyKeyPath: options.verifyKeyPath } : {}),
-    fromReferrers: options.fromReferrers ?? false,
-    ...(options.referrersMode ? { mode: options.referrersMode } : {}),
-    onWarning: warn,
-  });
+  const verifier = trust ? new TrustVerifier(trust) : undefined;
+  let selected: SelectedArtifacts;
+  try {
+    selected = await selectArtifacts(opened.target, opened.display, opened.reference, {
+      ...(verifier ? { verifier } : {}),
+      fromReferrers: options.fromReferrers ?? false,
+      ...(options.referrersMode ? { mode: options.referrersMode } : {}),
+      onWarning: warn,
+    });
+  } finally {
+    if (verifier) warnShippedRoot(verifier, { warn, progress: () => undefined });
+  }
   reading = `Reading ${selected.digests.length} artifact(s) of ${opened.display}`;
   reporter.progress(reading);
   const read = await readArtifacts(opened.target, selected.digests, readOptions);
   const where = options.fromReferrers ? `the artifacts attached to ${atDigest(opened.display, selected.subject)}` : atDigest(opened.display, selected.subject);
   checkFound(read.policies, read.recognised, options, where);
   for (const w of read.warnings) warn(w);
-  return { opened, digest: selected.subject, artifacts: selected.digests, verified: selected.verified, policies: read.policies.filter(keep), warnings };
+  return {
+    opened,
+    digest: selected.subject,
+    artifacts: selected.digests,
+    verified: selected.verified,
+    ...(verifier?.trustedRoot ? { trustedRoot: verifier.trustedRoot } : {}),
+    policies: read.policies.filter(keep),
+    warnings,
+  };
 }
 
 export interface SelectOptions {
-  verifyKeyPath?: string;
+  /** Only what a signature satisfying its policy covers. */
+  verifier?: TrustVerifier;
   fromReferrers?: boolean;
   mode?: ReferrersMode;
   onWarning?: (message: string) => void;
@@ -137,33 +159,33 @@ export interface SelectedArtifacts {
 
 /**
  * What may be read, decided before anything is read: the reference's digest (signature-checked
- * with a key), or with fromReferrers the policy artifacts attached to it — with a key, only the
- * signed ones (unsigned or badly signed ones are skipped with a warning; none left is an error).
+ * against the trust policy), or with fromReferrers the policy artifacts attached to it — with a
+ * policy, only the signed ones (unsigned or badly signed ones are skipped with a warning; none left is an error).
  */
 export async function selectArtifacts(target: Target, display: string, reference: string, options: SelectOptions): Promise<SelectedArtifacts> {
-  const key = options.verifyKeyPath ? await loadPublicKey(options.verifyKeyPath) : undefined;
+  const verifier = options.verifier;
   const subject = await target.resolve(reference);
   const referrers = new ReferrersClient(target, options.mode ? { mode: options.mode } : {});
   if (!options.fromReferrers) {
-    if (key) await requireSignature(target, display, subject.digest, key, referrers);
-    return { digests: [subject.digest], subject: subject.digest, verified: key !== undefined };
+    if (verifier) await requireTrust(target, display, subject.digest, verifier, referrers);
+    return { digests: [subject.digest], subject: subject.digest, verified: verifier !== undefined };
   }
   const attached = await referrers.list(subject, policyArtifactTypes());
   if (attached.length === 0) throw new PolicyOciError('NOT_FOUND', `no policy artifact is attached to ${atDigest(display, subject.digest)}`);
   const created = (d: (typeof attached)[number]) => d.annotations?.['org.opencontainers.image.created'] ?? '';
   const ordered = [...attached].sort((a, b) => compareCodeUnits(created(a), created(b)) || compareCodeUnits(a.digest, b.digest));
-  if (!key) return { digests: ordered.map((d) => d.digest), subject: subject.digest, verified: false };
+  if (!verifier) return { digests: ordered.map((d) => d.digest), subject: subject.digest, verified: false };
   const digests: string[] = [];
   for (const d of ordered) {
     try {
-      await requireSignature(target, display, d.digest, key, referrers);
+      await requireTrust(target, display, d.digest, verifier, referrers);
       digests.push(d.digest);
     } catch (err) {
       if (!(err instanceof PolicyOciError) || err.code !== 'UNSAFE_CONTENT') throw err;
       options.onWarning?.(`skipped attached artifact ${d.digest}: ${err.message}`);
     }
   }
-  if (digests.length === 0) throw new PolicyOciError('UNSAFE_CONTENT', `none of the ${attached.length} policy artifact(s) attached to ${atDigest(display, subject.digest)} is signed with the key; refused`);
+  if (digests.length === 0) throw new PolicyOciError('UNSAFE_CONTENT', `none of the ${attached.length} policy artifact(s) attached to ${atDigest(display, subject.digest)} is signed ${verifier.policy.keyless ? 'by that identity' : 'with the key'}; refused`);
   return { digests, subject: subject.digest, verified: true };
 }
 

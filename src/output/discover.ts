@@ -1,12 +1,26 @@
 // discover as a tree, as `oras discover` draws one; cosign's tag-based images are named by their tag.
 import type { DiscoverNode, DiscoverResult } from '../core/discover.ts';
 import { atDigest } from '../referrers/display.ts';
+import type { SignatureSummary } from '../signing/bundles.ts';
 import { count } from '../util/plural.ts';
 
 function describeNode(n: DiscoverNode): string {
-  if (n.via !== 'cosign-tag') return n.artifactType ?? n.mediaType;
+  const texts = (n.signers ?? []).map(signerText);
+  const grouped = [...new Set(texts)].map((t) => {
+    const times = texts.filter((x) => x === t).length;
+    return times > 1 ? `${times}× ${t}` : t;
+  });
+  const signers = grouped.length ? ` [${grouped.join('; ')}]` : '';
+  if (n.via !== 'cosign-tag') return `${n.artifactType ?? n.mediaType}${signers}`;
   const layers = n.signatures !== undefined ? `, ${count(n.signatures, 'layer')}` : '';
-  return `cosign ${n.tag?.split('.').pop()} (tag ${n.tag}${layers})`;
+  return `cosign ${n.tag?.split('.').pop()} (tag ${n.tag}${layers})${signers}`;
+}
+
+/** "sigstore bundle v0.3 dsse, key" or "cosign simple signing, keyless: X from Y (unverified)". */
+export function signerText(s: SignatureSummary): string {
+  const format = s.format === 'sigstore-bundle' ? `sigstore bundle${s.bundleVersion ? ` ${s.bundleVersion}` : ''}${s.content ? ` ${s.content}` : ''}` : 'cosign simple signing';
+  const who = s.mode === 'keyless' ? `keyless: ${s.identity ?? '?'} from ${s.issuer ?? '?'} (unverified)` : (s.mode ?? 'unreadable');
+  return `${format}, ${who}${s.problem ? `: ${s.problem}` : ''}`;
 }
 
 export function discoverText(r: DiscoverResult): string {

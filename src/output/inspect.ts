@@ -2,6 +2,7 @@
 import type { InspectResult } from '../core/inspect.ts';
 import { ANNOTATION_TITLE } from '../oci/mediatypes.ts';
 import { count } from '../util/plural.ts';
+import { signerText } from './discover.ts';
 
 export function inspectText(r: InspectResult): string {
   const lines = [`Reference: ${r.reference}`, `Digest:    ${r.digest}`, `Type:      ${r.mediaType} (${count(r.size, 'byte')})`];
@@ -15,5 +16,7 @@ export function inspectText(r: InspectResult): string {
   }
   lines.push('', `Policies (${r.policies.length}):`, 'ENGINE\tKIND\tNAMESPACE\tNAME\tAPIVERSION');
   for (const p of r.policies) lines.push(`${p.engine}\t${p.kind}\t${p.namespace ?? '-'}\t${p.name}\t${p.apiVersion}`);
+  lines.push('', `Signatures (${r.signatures.length}, not verified: use verify):`);
+  for (const s of r.signatures) lines.push(`  ${s.source} ${s.manifest} ${signerText(s)}`);
   return lines.join('\n');
 }

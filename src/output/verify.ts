@@ -1,11 +1,18 @@
-// verify as text: the verdict, then every signature found and why one does not count.
-import type { VerifyResult } from '../core/verify.ts';
+// verify as text: the verdict, every signature found (its format, where, and why one does not
+// count), and the Sigstore trusted root when one was used.
+import { verdictName, type VerifyResult } from '../core/verify.ts';
 import { atDigest } from '../referrers/display.ts';
 import { count } from '../util/plural.ts';
 
 export function verifyText(s: VerifyResult): string {
+  const satisfies = s.policy.startsWith('the key') ? (s.verified === 1 ? 'verifies with the key' : 'verify with the key') : `${s.verified === 1 ? 'satisfies' : 'satisfy'} ${s.policy}`;
   return [
-    `Verified ${atDigest(s.reference, s.digest)}: ${s.verified} of ${count(s.signatures.length, 'signature')} ${s.verified === 1 ? 'verifies' : 'verify'} with the key`,
-    ...s.signatures.map((g) => `  ${g.valid ? 'ok     ' : 'invalid'} ${g.source} ${g.manifest} layer ${g.layer}${g.reason ? `: ${g.reason}` : ''}`),
+    `Verified ${atDigest(s.reference, s.digest)}: ${s.verified} of ${count(s.signatures.length, 'signature')} ${satisfies}`,
+    ...s.signatures.map((g) => {
+      const signer = g.signer?.identity ? ` signer ${g.signer.identity} (issuer ${g.signer.issuer ?? '?'})` : '';
+      const why = g.valid ? '' : `: ${g.failedCheck ?? 'invalid'}: ${g.reason ?? 'invalid'}`;
+      return `  ${g.valid ? 'ok     ' : 'invalid'} ${g.source} ${g.manifest}${g.layer && g.format === 'cosign-simplesigning' ? ` layer ${g.layer}` : ''} ${verdictName(g)}${signer}${why}`;
+    }),
+    ...(s.trustedRoot ? [`Trusted root: ${s.trustedRoot.source} (${s.trustedRoot.detail})`] : []),
   ].join('\n');
 }

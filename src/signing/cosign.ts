@@ -1,5 +1,6 @@
-// cosign-compatible signatures of any manifest (policy artifacts, images), key-based:
-//  - written as cosign writes them by default: an OCI image tagged `sha256-<hex>.sig` next to the
+// cosign's legacy simple-signing signatures of any manifest (policy artifacts, images), key-based
+// (what `sign --new-bundle-format=false` writes; the default bundle is bundle-sign.ts):
+//  - written as cosign v2 writes them by default: an OCI image tagged `sha256-<hex>.sig` next to the
 //    signed manifest, one layer per signature (media type simplesigning, the payload as the blob,
 //    the base64 signature in the layer annotation `dev.cosignproject.cosign/signature`); a new
 //    signature is appended to the layers already there;
@@ -19,7 +20,7 @@ import { PolicyOciError } from '../errors.ts';
 import type { ReferrersClient } from '../referrers/client.ts';
 import { cosignTag } from '../referrers/tagschema.ts';
 import { signPayload, verifyPayload } from './keys.ts';
-import { buildPayload, COSIGN_SIG_ARTIFACT_TYPE, parsePayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './simplesigning.ts';
+import { BUNDLE_ANNOTATION, buildPayload, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, COSIGN_SIG_ARTIFACT_TYPE, parsePayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './simplesigning.ts';
 import { resolveOptional } from '../content/resolve.ts';
 
 const MAX_PAYLOAD = 256 * 1024;
@@ -120,6 +121,10 @@ export interface FoundSignature {
   /** Size of the payload blob, as the signature manifest declares it. */
   size: number;
   signature: string;
+  /** Keyless (cosign v2): the Fulcio certificate (PEM), its chain, the Rekor bundle (JSON), from the layer's annotations. */
+  certificate?: string;
+  chain?: string;
+  rekorBundle?: string;
 }
 
 export interface CheckedSignature extends FoundSignature {
@@ -137,7 +142,13 @@ export async function findSignatures(target: Target, digest: string, referrers: 
   const collect = (source: FoundSignature['source'], manifestDigest: string, layers: Descriptor[]) => {
     for (const l of layers) {
       const signature = l.annotations?.[SIGNATURE_ANNOTATION];
-      if (l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && typeof signature === 'string') found.push({ source, manifest: manifestDigest, layer: l.digest, size: l.size, signature });
+      if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE || typeof signature !== 'string') continue;
+      const sig: FoundSignature = { source, manifest: manifestDigest, layer: l.digest, size: l.size, signature };
+      const [certificate, chain, rekorBundle] = [CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, BUNDLE_ANNOTATION].map((k) => l.annotations?.[k]);
+      if (certificate) sig.certificate = certificate;
+      if (chain) sig.chain = chain;
+      if (rekorBundle) sig.rekorBundle = rekorBundle;
+      found.push(sig);
     }
   };
   const tagged = await resolveOptional(target, cosignTag(digest, 'sig'));
@@ -149,19 +160,22 @@ export async function findSignatures(target: Target, digest: string, referrers: 
   return found;
 }
 
+/** The payload blob of a found signature (declared size bounded; fetch verifies size and digest). */
+export async function fetchPayload(target: Target, sig: FoundSignature): Promise<Buffer> {
+  if (sig.size > MAX_PAYLOAD) throw new PolicyOciError('LIMIT', `signature payload ${sig.layer} is ${sig.size} bytes`);
+  return target.fetch({ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: sig.layer, size: sig.size });
+}
+
 /** Checks each signature of `digest` against `key` (each payload fetched once). */
-export async function checkSignatures(target: Target, digest: string, key: KeyObject, referrers: ReferrersClient): Promise<CheckedSignature[]> {
-  const found = await findSignatures(target, digest, referrers);
+export async function checkSignatures(target: Target, digest: string, key: KeyObject, referrers: ReferrersClient, found?: FoundSignature[]): Promise<CheckedSignature[]> {
+  found ??= await findSignatures(target, digest, referrers);
   const payloads = new Map<string, Buffer>();
   const out: CheckedSignature[] = [];
   for (const sig of found) {
     let payload = payloads.get(sig.layer);
     try {
       if (!payload) {
-        // The declared size is bounded here; fetch verifies size and digest.
-        const desc: Descriptor = { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: sig.layer, size: sig.size };
-        if (desc.size > MAX_PAYLOAD) throw new PolicyOciError('LIMIT', `signature payload ${sig.layer} is ${desc.size} bytes`);
-        payload = await target.fetch(desc);
+        payload = await fetchPayload(target, sig);
         payloads.set(sig.layer, payload);
       }
       if (!verifyPayload(key, payload, Buffer.from(sig.signature, 'base64'))) {

@@ -7,7 +7,9 @@
 //    checked over that digest (ECDSA and RSA PKCS#1 v1.5 verify over a digest; Ed25519 cannot);
 //    a DSSE envelope must hold an in-toto statement with a subject of that digest;
 //  - the signer constraint: a public key (key-based) or a certificate identity and OIDC issuer,
-//    each exact or a regular expression (keyless, matched as cosign does: unanchored);
+//    each exact or a regular expression (keyless, matched as cosign does: unanchored), and the
+//    GitHub workflow claims cosign checks (`--certificate-github-workflow-*`: Fulcio's extensions
+//    1.3.6.1.4.1.57264.1.2 to .6, raw strings compared exactly, as sigstore-go does);
 //  - the trusted root: the caller's JSON, or Sigstore's public-good root as shipped inside
 //    @sigstore/tuf (its seeds; read offline, never fetched here);
 //  - a plain result: every failure is `verified: false` with the check that failed and why.
@@ -47,7 +49,25 @@ export type Matcher = string | RegExp;
 
 export type SignerConstraint =
   | { kind: 'key'; /** PEM (SPKI) public key */ publicKey: string }
-  | { kind: 'keyless'; identity: Matcher; issuer: Matcher };
+  | { kind: 'keyless'; identity: Matcher; issuer: Matcher; github?: GithubClaims };
+
+/** The GitHub Actions claims Fulcio writes into a certificate; each given one must equal the certificate's. */
+export interface GithubClaims {
+  trigger?: string;
+  sha?: string;
+  name?: string;
+  repository?: string;
+  ref?: string;
+}
+
+/** Fulcio's (deprecated, raw-string) GitHub workflow extensions, by claim. */
+const GITHUB_CLAIM_OIDS: Readonly<Record<keyof GithubClaims, string>> = {
+  trigger: '1.3.6.1.4.1.57264.1.2',
+  sha: '1.3.6.1.4.1.57264.1.3',
+  name: '1.3.6.1.4.1.57264.1.4',
+  repository: '1.3.6.1.4.1.57264.1.5',
+  ref: '1.3.6.1.4.1.57264.1.6',
+};
 
 export type ArtifactInput = { bytes: Uint8Array } | { /** `sha256:<hex>` */ digest: string };
 
@@ -74,7 +94,8 @@ export type BundleCheck =
   | 'tlog'
   | 'signature'
   | 'identity'
-  | 'issuer';
+  | 'issuer'
+  | `github-workflow-${keyof GithubClaims}`;
 
 export interface BundleVerification {
   verified: boolean;
@@ -145,6 +166,16 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
       pass('identity');
       if (!matches(signer.issuer, issuer)) throw new CheckFailure('issuer', `certificate OIDC issuer ${JSON.stringify(issuer ?? '')} does not match ${describe(signer.issuer)}`);
       pass('issuer');
+      for (const [claim, wanted] of Object.entries(signer.github ?? {}) as Array<[keyof GithubClaims, string | undefined]>) {
+        if (!wanted) continue;
+        const oid = GITHUB_CLAIM_OIDS[claim];
+        const found = verifiedSigner.identity?.oids?.find((o) => o.oid?.id.join('.') === oid);
+        const actual = found ? Buffer.from(found.value).toString('utf8') : undefined;
+        if (actual !== wanted) {
+          throw new CheckFailure(`github-workflow-${claim}`, `certificate GitHub workflow ${claim} (${oid}) is ${actual === undefined ? 'absent' : JSON.stringify(actual)}, not ${JSON.stringify(wanted)}`);
+        }
+        pass(`github-workflow-${claim}`);
+      }
     }
     result.verified = true;
     return result;
@@ -153,6 +184,54 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
     result.failedCheck = err.check;
     result.reason = err.message;
     return result;
+  }
+}
+
+/** What a bundle says of itself, read WITHOUT verifying anything (for discover and inspect). */
+export interface BundleSummary {
+  bundleVersion?: BundleVersion;
+  content?: 'message-signature' | 'dsse';
+  mode?: 'key' | 'keyless';
+  /** Keyless: the leaf certificate's subject alternative name and Fulcio issuer (unverified). */
+  identity?: string;
+  issuer?: string;
+  tlogEntries?: number;
+  /** Why the bundle could not be read. */
+  problem?: string;
+}
+
+export function summarizeBundle(input: VerifyBundleOptions['bundle']): BundleSummary {
+  let bundle: Bundle;
+  try {
+    bundle = parseBundle(input);
+  } catch (err) {
+    return { problem: message(err) };
+  }
+  const summary: BundleSummary = {
+    bundleVersion: BUNDLE_VERSIONS[bundle.mediaType]!,
+    content: bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
+    tlogEntries: bundle.verificationMaterial.tlogEntries.length,
+  };
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'publicKey') return { ...summary, mode: 'key' };
+  summary.mode = 'keyless';
+  const raw = material.$case === 'certificate' ? material.certificate.rawBytes : material.x509CertificateChain.certificates[0]?.rawBytes;
+  return { ...summary, ...certificateSigner(Buffer.from(raw ?? [])) };
+}
+
+/** The identity (SAN) and Fulcio issuer a certificate (DER or PEM) names, read WITHOUT verifying it. */
+export function certificateSigner(cert: Buffer | string): { identity?: string; issuer?: string; problem?: string } {
+  try {
+    const leaf = X509Certificate.parse(typeof cert === 'string' ? cert : Buffer.from(cert));
+    const out: { identity?: string; issuer?: string } = {};
+    const identity = leaf.subjectAltName;
+    if (identity) out.identity = identity;
+    const v2 = leaf.extension('1.3.6.1.4.1.57264.1.8');
+    const issuer = v2 ? v2.valueObj.subs[0]?.value.toString('utf8') : leaf.extension('1.3.6.1.4.1.57264.1.1')?.value.toString('utf8');
+    if (issuer) out.issuer = issuer;
+    return out;
+  } catch (err) {
+    return { problem: `the certificate cannot be read: ${message(err)}` };
   }
 }
 

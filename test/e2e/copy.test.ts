@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosignTag, referrersTag } from '../../src/referrers/tagschema.ts';
+import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../src/signing/bundle-sign.ts';
 import { REPO_ROOT, runOk } from '../support/cli.ts';
 import { pushTestImage, startTestRegistry, type TestRegistry } from '../support/referrers-registry.ts';
 import { runTool } from '../support/tools.ts';
@@ -56,8 +57,9 @@ describe('copy between registries and OCI layouts', () => {
     expect(tree.digest).toBe(digest);
     const policies = policyNodes(tree.referrers);
     expect(policies.map((n) => n.artifactType).sort()).toEqual(POLICY_TYPES);
-    // Each attached artifact still carries its signature (cosign tag), and the image its own.
-    for (const p of policies) expect(p.referrers.some((s) => s.via === 'cosign-tag' && s.digest !== undefined)).toBe(true);
+    // Each attached artifact still carries its signature (a Sigstore bundle referrer, what attach
+    // --sign-key writes), and the image its own (cosign v2's tag).
+    for (const p of policies) expect(p.referrers.some((s) => s.via === 'referrers' && s.artifactType === SIGSTORE_BUNDLE_ARTIFACT_TYPE)).toBe(true);
     expect(tree.referrers.some((n) => n.via === 'cosign-tag')).toBe(true);
   }
 

@@ -1,9 +1,12 @@
 // The flags of the commands around referrers and signatures: attach, discover, sign, verify, copy.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
+import { publicGoodTrustedRoot } from '../../../src/signing/sigstore.ts';
 import { inspectJson, layerTypes, open, type Json } from './common.ts';
 import { KUBEARMOR_ARTIFACT_TYPE, KYVERNO_ARTIFACT_TYPE, layoutTags, SEED, type FlagCase, type FlagContext } from './context.ts';
 import { expectExit, json, writeInvalidPolicy } from './kit.ts';
-import { registryGet, registryTags, uploadImage } from './registries.ts';
+import { registryTags, uploadImage } from './registries.ts';
 
 /** attach to a new image on the open registry; the JSON result. */
 async function attached(ctx: FlagContext, extra: string[], files = ctx.files.attached): Promise<{ repo: string; subject: string; result: Json & { artifacts: Array<Json & { digest: string }> } }> {
@@ -62,23 +65,6 @@ const attachCases: FlagCase[] = [
   },
   {
     command: 'attach',
-    flag: 'sign-key',
-    how: 'verify --key of an attached artifact: exit 6 without (unsigned); exit 0 with --sign-key (and JSON "signatureTag")',
-    async run(ctx) {
-      const verified = async (extra: string[]) => {
-        const { repo, result } = await attached(ctx, extra);
-        const artifact = result.artifacts[0]!;
-        const verify = await ctx.kit.run({ args: ['verify', `${open(ctx, repo)}@${artifact.digest}`, '--key', ctx.files.pub] });
-        return { signatureTag: artifact.signatureTag, code: verify.code };
-      };
-      expect(await verified([])).toEqual({ signatureTag: undefined, code: 6 });
-      const signed = await verified(['--sign-key', ctx.files.key]);
-      expect(signed.code).toBe(0);
-      expect(signed.signatureTag).toMatch(/^sha256-[a-f0-9]{64}\.sig$/);
-    },
-  },
-  {
-    command: 'attach',
     flag: 'referrers-mode',
     how: 'registry without the referrers API: indexed by the sha256-<hex> tag without; "api" and no index tag with --referrers-mode api',
     async run(ctx) {
@@ -131,62 +117,7 @@ const discoverCases: FlagCase[] = [
   },
 ];
 
-/** sign a new image on `registry`; the JSON result. */
-async function signed(ctx: FlagContext, registry: FlagContext['open'], extra: string[]): Promise<{ repo: string; result: Json }> {
-  const repo = ctx.kit.id('sign');
-  await uploadImage(registry.origin, repo, 'v1');
-  return { repo, result: json(await ctx.kit.ok({ args: ['sign', `${registry.host}/${repo}:v1`, '--key', ctx.files.key, '--format', 'json', ...extra] }), 'sign') };
-}
-
-const signCases: FlagCase[] = [
-  {
-    command: 'sign',
-    flag: 'key',
-    how: 'exit 2 naming --key without; signed (a .sig tag) with',
-    async run(ctx) {
-      const repo = ctx.kit.id('sign-key');
-      await uploadImage(ctx.open.origin, repo, 'v1');
-      const missing = await ctx.kit.run({ args: ['sign', `${open(ctx, repo)}:v1`] });
-      expectExit(missing, [2], 'sign without --key');
-      expect(missing.stderr).toMatch(/key/);
-      await ctx.kit.ok({ args: ['sign', `${open(ctx, repo)}:v1`, '--key', ctx.files.key] });
-      expect((await registryTags(ctx.open.origin, repo)).some((t) => t.endsWith('.sig'))).toBe(true);
-    },
-  },
-  {
-    command: 'sign',
-    flag: 'annotation',
-    how: 'the signed payload (read from the registry) has optional["fw.example/flag"]="on" only with -a',
-    async run(ctx) {
-      const optional = async (extra: string[]) => {
-        const { repo, result } = await signed(ctx, ctx.open, extra);
-        const manifest = JSON.parse(await registryGet(ctx.open.origin, `${repo}/manifests/${result.signatureManifest as string}`)) as { layers: Array<{ digest: string }> };
-        const payload = JSON.parse(await registryGet(ctx.open.origin, `${repo}/blobs/${manifest.layers[0]!.digest}`)) as { optional?: Record<string, string> | null };
-        return payload.optional ?? {};
-      };
-      expect(await optional([])).not.toHaveProperty(['fw.example/flag']);
-      expect(await optional(['-a', 'fw.example/flag=on'])).toHaveProperty(['fw.example/flag'], 'on');
-    },
-  },
-  {
-    command: 'sign',
-    flag: 'referrer',
-    how: 'registry with the referrers API: the signature is also stored as a referrer (JSON "referrer") by default; not with --no-referrer',
-    async run(ctx) {
-      expect((await signed(ctx, ctx.referrers, [])).result.referrer).toMatch(/^sha256:/);
-      expect((await signed(ctx, ctx.referrers, ['--no-referrer'])).result).not.toHaveProperty('referrer');
-    },
-  },
-  {
-    command: 'sign',
-    flag: 'referrers-mode',
-    how: 'registry without the referrers API: no referrer stored by default (auto probes); stored (JSON "referrer") with --referrers-mode api',
-    async run(ctx) {
-      expect((await signed(ctx, ctx.open, [])).result).not.toHaveProperty('referrer');
-      expect((await signed(ctx, ctx.open, ['--referrers-mode', 'api'])).result.referrer).toMatch(/^sha256:/);
-    },
-  },
-];
+// sign's cases (and attach --sign-key's) are in sign-cases.ts.
 
 const verifyCases: FlagCase[] = [
   {
@@ -216,7 +147,7 @@ const copyCases: FlagCase[] = [
   {
     command: 'copy',
     flag: 'include-referrers',
-    how: 'copy of the subject image: the destination has only its tag without; also the sha256-<hex> referrers index and .sig tags with -r',
+    how: 'copy of the subject image: the destination has only its tag without; also the sha256-<hex> referrers indexes (of the image, and of each signed attached artifact) with -r',
     async run(ctx) {
       const copied = async (extra: string[]) => {
         const repo = ctx.kit.id('copy-r');
@@ -225,8 +156,8 @@ const copyCases: FlagCase[] = [
       };
       expect(await copied([])).toEqual(['v1']);
       const tags = await copied(['-r']);
-      expect(tags.some((t) => /^sha256-[a-f0-9]{64}$/.test(t))).toBe(true);
-      expect(tags.some((t) => t.endsWith('.sig'))).toBe(true);
+      // The image's index, and one per attached artifact listing its signature (a bundle referrer).
+      expect(tags.filter((t) => /^sha256-[a-f0-9]{64}$/.test(t)).length).toBe(3);
     },
   },
   {
@@ -273,6 +204,111 @@ const copyCases: FlagCase[] = [
   },
 ];
 
+copyCases.push({
+  command: 'copy',
+  flag: 'verify-key',
+  how: 'the unsigned seed (fw-bundle) is copied without; exit 6 and nothing written (no tag) with --verify-key',
+  async run(ctx) {
+    const repo = ctx.kit.id('copy-vk');
+    expectExit(await ctx.kit.run({ args: ['copy', open(ctx, SEED.bundle), `${open(ctx, repo)}:v1`, '--verify-key', ctx.files.pub] }), [6], 'copy --verify-key of an unsigned artifact');
+    expect(await registryTags(ctx.open.origin, repo).catch(() => [])).toEqual([]);
+    await ctx.kit.ok({ args: ['copy', open(ctx, SEED.bundle), `${open(ctx, repo)}:v1`] });
+    expect(await registryTags(ctx.open.origin, repo)).toEqual(['v1']);
+  },
+});
+
+// The keyless flags, on every command that verifies. The seeds are signed with a key, so a keyless
+// policy refuses them (exit 6, before any cluster is contacted: apply and diff get a dead one) and the message names
+// the policy; a flag missing from a pair is a usage error naming it (exit 2).
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const IDENTITY = 'https://github.com/acme/policies/.github/workflows/release.yml@refs/heads/main';
+
+/** The public-good root (the shipped copy) as a --trusted-root file, so no case fetches anything. */
+function rootFile(ctx: FlagContext): string {
+  const file = join(ctx.kit.dir('root'), 'trusted_root.json');
+  writeFileSync(file, JSON.stringify(publicGoodTrustedRoot()));
+  return file;
+}
+
+/** A kubeconfig whose only cluster does not exist: reaching it would be exit 8, not 6. */
+function deadCluster(ctx: FlagContext): string {
+  const file = join(ctx.kit.dir('dead-kubeconfig'), 'config.yaml');
+  writeFileSync(
+    file,
+    'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: dead, context: {cluster: c, user: u}}]\ncurrent-context: dead\n',
+  );
+  return file;
+}
+
+const VERIFYING: ReadonlyArray<[string, (ctx: FlagContext) => string[]]> = [
+  ['verify', (ctx) => ['verify', open(ctx, SEED.src)]],
+  ['pull', (ctx) => ['pull', open(ctx, SEED.src), '-o', join(ctx.kit.dir('pull-keyless'), 'out')]],
+  ['apply', (ctx) => ['apply', open(ctx, SEED.src), '--kubeconfig', deadCluster(ctx)]],
+  ['diff', (ctx) => ['diff', open(ctx, SEED.src), '--kubeconfig', deadCluster(ctx)]],
+  ['copy', (ctx) => ['copy', open(ctx, SEED.src), `${open(ctx, ctx.kit.id('copy-keyless'))}:v1`]],
+];
+
+function keylessCases(): FlagCase[] {
+  const cases: FlagCase[] = [];
+  for (const [command, base] of VERIFYING) {
+    const pairs = [
+      ['certificate-identity', IDENTITY, ['--certificate-oidc-issuer', ISSUER], /--certificate-identity/],
+      ['certificate-identity-regexp', '^https://github\\.com/acme/', ['--certificate-oidc-issuer', ISSUER], /--certificate-identity/],
+      ['certificate-oidc-issuer', ISSUER, ['--certificate-identity', IDENTITY], /--certificate-oidc-issuer/],
+      ['certificate-oidc-issuer-regexp', 'githubusercontent', ['--certificate-identity', IDENTITY], /--certificate-oidc-issuer/],
+    ] as const;
+    for (const [flag, value, partner, named] of pairs) {
+      cases.push({
+        command,
+        flag,
+        how: `with only ${partner[0]}: exit 2 naming the missing flag; with --${flag} too: keyless check of the key-signed seed, exit 6 naming the constraint`,
+        async run(ctx) {
+          const without = await ctx.kit.run({ args: [...base(ctx), ...partner, '--trusted-root', rootFile(ctx)] });
+          expectExit(without, [2], `${command} keyless without --${flag}`);
+          expect(without.stderr).toMatch(named);
+          const withFlag = await ctx.kit.run({ args: [...base(ctx), ...partner, `--${flag}`, value, '--trusted-root', rootFile(ctx)] });
+          expectExit(withFlag, [6], `${command} --${flag}`);
+          expect(withFlag.stderr).toMatch(/no signature of .* satisfies identity .* from issuer /);
+          expect(withFlag.stderr).toContain(flag.endsWith('regexp') ? `/${value}/` : JSON.stringify(value));
+        },
+      });
+    }
+    for (const claim of ['trigger', 'sha', 'name', 'repository', 'ref'] as const) {
+      cases.push({
+        command,
+        flag: `certificate-github-workflow-${claim}`,
+        how: `keyless refusal of the key-signed seed (exit 6) names no GitHub claim without; names "${claim}=fw-${claim}" in the policy with the flag`,
+        async run(ctx) {
+          const keyless = [...base(ctx), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', rootFile(ctx)];
+          const without = await ctx.kit.run({ args: keyless });
+          expectExit(without, [6], `${command} keyless`);
+          expect(without.stderr).not.toMatch(/GitHub workflow/);
+          const withFlag = await ctx.kit.run({ args: [...keyless, `--certificate-github-workflow-${claim}`, `fw-${claim}`] });
+          expectExit(withFlag, [6], `${command} --certificate-github-workflow-${claim}`);
+          expect(withFlag.stderr).toContain(`with GitHub workflow ${claim}=fw-${claim}`);
+          // Alone (no identity and issuer) it is a usage error.
+          expectExit(await ctx.kit.run({ args: [...base(ctx), `--certificate-github-workflow-${claim}`, `fw-${claim}`] }), [2], `${command} --certificate-github-workflow-${claim} alone`);
+        },
+      });
+    }
+    cases.push({
+      command,
+      flag: 'trusted-root',
+      how: 'keyless check of the key-signed seed: exit 6 (public-good root) without; with --trusted-root of a file that is not a trusted root, exit 3 naming it',
+      async run(ctx) {
+        const keyless = [...base(ctx), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
+        expectExit(await ctx.kit.run({ args: keyless }), [6], `${command} keyless, default root`);
+        const bad = join(ctx.kit.dir('bad-root'), 'root.json');
+        writeFileSync(bad, 'not json');
+        const withFlag = await ctx.kit.run({ args: [...keyless, '--trusted-root', bad] });
+        expectExit(withFlag, [3], `${command} --trusted-root not-json`);
+        expect(withFlag.stderr).toMatch(/--trusted-root .* is not a trusted root/);
+      },
+    });
+  }
+  return cases;
+}
+
 export function trustCases(): FlagCase[] {
-  return [...attachCases, ...discoverCases, ...signCases, ...verifyCases, ...copyCases];
+  return [...attachCases, ...discoverCases, ...verifyCases, ...copyCases, ...keylessCases()];
 }

@@ -35,7 +35,7 @@ function texts(n: number): string[] {
   const copy = { source: 'a', destination: 'b', digest: D, mediaType: 'm', tags: [], manifests: n, blobsCopied: n, blobsSkipped: 0, bytesCopied: n, referrers: times(n, () => ({ digest: D, subject: D })) } as unknown as CopyResult;
   const diff = { results: times(n, () => ({ change: 'unchanged' })), changed: 0, context: 'c' } as unknown as DiffSummary;
   const exported = { mode: 'files', context: 'c', directory: 'd', files: times(n, () => ({})) } as unknown as ExportResult;
-  const verify = { reference: 'r/p', digest: D, verified: n, signatures: times(n, () => ({ valid: true, source: 'tag', manifest: D, layer: D })) } as unknown as VerifyResult;
+  const verify = { reference: 'r/p', digest: D, policy: 'the key cosign.pub', verified: n, signatures: times(n, () => ({ valid: true, source: 'tag', manifest: D, layer: D })) } as unknown as VerifyResult;
   return [pushText(push(n, n)), pullText(pull), attachText(attach), copyText(copy), diffText(diff), exportText(exported), verifyText(verify)];
 }
 

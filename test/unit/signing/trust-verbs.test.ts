@@ -73,10 +73,11 @@ describe('sign, verify and discover on an OCI layout', () => {
 
   it('verify refuses what is not signed (exit 6), then accepts what sign wrote, with its signed annotations', async () => {
     await expect(verifyReference({ reference: `${dir}:v1`, store, keyPath: signer.pub })).rejects.toMatchObject({ code: 'UNSAFE_CONTENT', message: expect.stringMatching(/is not signed/) });
-    const signed = await signReference({ reference: `${dir}:v1`, store, keyPath: signer.key, annotations: { team: 'platform' } });
-    expect(signed).toMatchObject({ reference: `${dir}:v1`, digest: image.digest, signatureTag: cosignTag(image.digest, 'sig'), added: true });
+    // cosign v2's format (sign --new-bundle-format=false); the default bundle is in bundle-sign.test.ts.
+    const signed = await signReference({ reference: `${dir}:v1`, store, keyPath: signer.key, format: 'cosign-simplesigning', annotations: { team: 'platform' } });
+    expect(signed).toMatchObject({ reference: `${dir}:v1`, digest: image.digest, format: 'cosign-simplesigning', signatureTag: cosignTag(image.digest, 'sig'), added: true });
     expect(signed.referrer).toBeUndefined(); // a layout has no referrers API
-    expect(signText(signed)).toBe(`Signed ${dir}:v1@${image.digest}\n  signature: ${signed.signatureTag} (${signed.signatureManifest})`);
+    expect(signText(signed)).toBe(`Signed ${dir}:v1@${image.digest}\n  format:    cosign simple signing (legacy, cosign v2)\n  signature: ${signed.signatureTag} (${signed.signatureManifest})`);
 
     const verified = await verifyReference({ reference: `${dir}:v1`, store, keyPath: signer.pub });
     expect(verified).toMatchObject({ digest: image.digest, verified: 1 });
@@ -93,8 +94,9 @@ describe('sign, verify and discover on an OCI layout', () => {
   });
 
   it('discover draws the tree; depth and artifact types cut it', async () => {
-    await signReference({ reference: `${dir}@${attached.digest}`, store, keyPath: other.key });
-    await signReference({ reference: `${dir}:v1`, store, keyPath: signer.key });
+    // .sig tags (cosign v2's format): the tree shows them as cosign-tag nodes.
+    await signReference({ reference: `${dir}@${attached.digest}`, store, keyPath: other.key, format: 'cosign-simplesigning' });
+    await signReference({ reference: `${dir}:v1`, store, keyPath: signer.key, format: 'cosign-simplesigning' });
     const full = await discover({ reference: `${dir}:v1`, store });
     expect(full).toMatchObject({ digest: image.digest, referrersBy: 'tag' });
     expect(full.warnings).toBeUndefined();
@@ -106,8 +108,8 @@ describe('sign, verify and discover on an OCI layout', () => {
     expect(discoverText(full).split('\n')).toEqual([
       `${dir}:v1@${image.digest}`,
       `├── ${attached.digest} ${POLICY_TYPE}`,
-      `│   └── ${full.referrers[0]!.referrers[0]!.digest} cosign sig (tag ${cosignTag(attached.digest, 'sig')}, 1 layer)`,
-      `└── ${full.referrers[1]!.digest} cosign sig (tag ${cosignTag(image.digest, 'sig')}, 2 layers)`,
+      `│   └── ${full.referrers[0]!.referrers[0]!.digest} cosign sig (tag ${cosignTag(attached.digest, 'sig')}, 1 layer) [cosign simple signing, key]`,
+      `└── ${full.referrers[1]!.digest} cosign sig (tag ${cosignTag(image.digest, 'sig')}, 2 layers) [2× cosign simple signing, key]`,
       '(referrers listed by the tag schema)',
     ]);
 
