@@ -10,6 +10,7 @@ interface AttachArgs extends RegistryFlags, ConcurrencyFlag, ReferrersFlags {
   annotation?: string[];
   'skip-validation'?: boolean;
   'sign-key'?: string;
+  'new-bundle-format'?: boolean;
 }
 
 export const command = 'attach <image> [paths..]';
@@ -23,8 +24,13 @@ export function builder(y: Argv): Argv<AttachArgs> {
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value (org.opencontainers.image.created= for none)' })
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
     .option('sign-key', { type: 'string', describe: 'Also sign each attached artifact with this key (cosign.key or PEM; password in COSIGN_PASSWORD)' })
+    .option('new-bundle-format', {
+      type: 'boolean',
+      describe: 'With --sign-key, as sign: a Sigstore bundle referrer (default true); --new-bundle-format=false signs in cosign v2\'s format (sha256-<hex>.sig)',
+    })
     .example('$0 attach localhost:5000/app:v1 ./policies', 'Attach the policies to the image app:v1')
-    .example('COSIGN_PASSWORD=… $0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key', 'Attach and sign them')
+    .example('COSIGN_PASSWORD=… $0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key', 'Attach and sign them (Sigstore bundles)')
+    .example('COSIGN_PASSWORD=… $0 attach localhost:5000/app:v1 ./policies --sign-key cosign.key --new-bundle-format=false', 'Attach and sign them in cosign v2\'s format')
     .example('$0 discover localhost:5000/app:v1', 'See what is attached') as unknown as Argv<AttachArgs>;
 }
 
@@ -47,6 +53,7 @@ export async function handler(args: AttachArgs): Promise<void> {
     skipValidation: args['skip-validation'] ?? false,
     concurrency: args.concurrency,
     ...(args['sign-key'] ? { signKeyPath: args['sign-key'] } : {}),
+    ...(args['new-bundle-format'] !== undefined ? { signFormat: args['new-bundle-format'] ? ('sigstore-bundle' as const) : ('cosign-simplesigning' as const) } : {}),
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),
   };
   const result = await reporting((reporter) => attachPolicies(options, reporter));

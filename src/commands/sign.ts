@@ -7,19 +7,25 @@ interface SignArgs extends RegistryFlags, ReferrersFlags {
   key: string;
   annotation?: string[];
   referrer: boolean;
+  'new-bundle-format': boolean;
 }
 
 export const command = 'sign <ref>';
-export const describe = 'Sign an artifact or image with a key, in cosign\'s format (sha256-<hex>.sig)';
+export const describe = 'Sign an artifact or image with a key, as cosign v3 does (a Sigstore bundle referrer; --new-bundle-format=false: cosign v2\'s .sig tag)';
 
 export function builder(y: Argv): Argv<SignArgs> {
   return withReferrersFlags(withRegistryFlags(y))
     .positional('ref', { type: 'string', demandOption: true })
     .option('key', { type: 'string', demandOption: true, describe: 'Private key: cosign.key (password in COSIGN_PASSWORD) or a PEM EC P-256 key' })
-    .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Signed annotation key=value in the payload (repeatable)' })
-    .option('referrer', { type: 'boolean', default: true, describe: 'Also store the signature as an OCI 1.1 referrer where the registry has the API (--no-referrer: only the .sig tag)' })
-    .example('COSIGN_PASSWORD=… $0 sign localhost:5000/policies:v1 --key cosign.key', 'Sign a policy artifact')
-    .example('$0 sign localhost:5000/app:v1 --key ec.key -a team=platform --no-referrer', 'Sign an image with a signed annotation, as a .sig tag only')
+    .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Signed annotation key=value (repeatable): in the in-toto statement\'s subject, or the simple-signing payload' })
+    .option('new-bundle-format', {
+      type: 'boolean',
+      default: true,
+      describe: 'Write a Sigstore bundle v0.3 as an OCI 1.1 referrer (cosign v3\'s default); --new-bundle-format=false writes cosign v2\'s simple signing under the sha256-<hex>.sig tag',
+    })
+    .option('referrer', { type: 'boolean', default: true, describe: 'With --new-bundle-format=false: also store the signature as an OCI 1.1 referrer where the registry has the API (--no-referrer: only the .sig tag)' })
+    .example('COSIGN_PASSWORD=… $0 sign localhost:5000/policies:v1 --key cosign.key', 'Sign a policy artifact (a Sigstore bundle referrer)')
+    .example('$0 sign localhost:5000/app:v1 --key ec.key -a team=platform --new-bundle-format=false --no-referrer', 'Sign an image in cosign v2\'s format, with a signed annotation, as a .sig tag only')
     .example('$0 verify localhost:5000/policies:v1 --key cosign.pub', 'Check it') as unknown as Argv<SignArgs>;
 }
 
@@ -35,6 +41,7 @@ export async function handler(args: SignArgs): Promise<void> {
     reference: args.ref,
     store: await storeOptionsFrom(args),
     keyPath: args.key,
+    format: args['new-bundle-format'] === false ? 'cosign-simplesigning' : 'sigstore-bundle',
     annotations: parseAnnotations(args.annotation),
     referrer: args.referrer,
     ...(args['referrers-mode'] ? { referrersMode: args['referrers-mode'] } : {}),

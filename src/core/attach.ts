@@ -6,11 +6,13 @@ import { stagePacked } from '../artifact/publish.ts';
 import { copyGraph, CopySession } from '../content/copy.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
 import { loadEngines } from '../engines/index.ts';
+import { PolicyOciError } from '../errors.ts';
 import { ANNOTATION_CREATED, KYVERNO_BUNDLE_CONFIG } from '../oci/mediatypes.ts';
 import type { Descriptor } from '../oci/types.ts';
 import { ReferrersClient, type PushReferrerResult, type ReferrersMode } from '../referrers/client.ts';
 import { preparePush } from './push.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
+import type { SignatureFormat } from './sign.ts';
 
 export interface AttachOptions {
   /** The image (tag or digest) the policies protect; with `store.ociLayout` a layout `DIR:tag` or `DIR@digest`. */
@@ -27,6 +29,8 @@ export interface AttachOptions {
   skipValidation?: boolean;
   /** Also sign each attached artifact with this key (cosign.key, password in $COSIGN_PASSWORD, or PEM). */
   signKeyPath?: string;
+  /** Format of those signatures (as sign: default 'sigstore-bundle'); only with signKeyPath. */
+  signFormat?: SignatureFormat;
   referrersMode?: ReferrersMode;
   concurrency?: number;
 }
@@ -38,6 +42,10 @@ export interface AttachedArtifact {
   policies: number;
   indexedBy: 'api' | 'tag';
   indexTag?: string;
+  /** When signed (--sign-key): the format, and the manifest holding the signature. */
+  signatureFormat?: SignatureFormat;
+  signature?: string;
+  /** cosign-simplesigning: the `sha256-<hex>.sig` tag. */
   signatureTag?: string;
 }
 
@@ -61,6 +69,7 @@ function withCreated(annotations: Record<string, string> = {}): Record<string, s
 }
 
 export async function attachPolicies(options: AttachOptions, reporter: Reporter = silentReporter): Promise<AttachResult> {
+  if (options.signFormat && !options.signKeyPath) throw new PolicyOciError('USAGE', '--new-bundle-format chooses the format of the signatures --sign-key writes: give --sign-key, or leave it out');
   const opened = await openTarget(options.reference, options.store, { push: false });
   // A wrong key or password stops here, before the registry is contacted.
   const key = options.signKeyPath ? await (await import('../signing/keys.ts')).loadPrivateKey(options.signKeyPath) : undefined;
@@ -90,9 +99,12 @@ export async function attachPolicies(options: AttachOptions, reporter: Reporter 
     if (pushed.indexTag) entry.indexTag = pushed.indexTag;
     if (signing) {
       reporter.progress(`Signing ${m.descriptor.digest.slice(0, 19)}`);
-      const { signManifest } = await import('../signing/cosign.ts');
-      const signed = await signManifest(opened.target, m.descriptor, signing.key, referrers, { dockerReference: signing.dockerReference });
-      entry.signatureTag = signed.signatureTag;
+      const { signDescriptor } = await import('./sign.ts');
+      // As sign: a Sigstore bundle unless the legacy format is asked for.
+      const signed = await signDescriptor(opened.target, m.descriptor, signing.key, referrers, { format: options.signFormat ?? 'sigstore-bundle', dockerReference: signing.dockerReference });
+      entry.signatureFormat = signed.format;
+      entry.signature = signed.signatureManifest;
+      if (signed.signatureTag) entry.signatureTag = signed.signatureTag;
     }
     artifacts.push(entry);
   }

@@ -1,6 +1,9 @@
-// sign / verify / pull --verify-key with the executable and the real cosign (v2, built from Go
-// modules), both directions, on a registry without the referrers API (docker-registry) and one
-// with it (go-containerregistry's). Keys: cosign's encrypted format and plain PEM P-256.
+// sign / verify / pull --verify-key with the executable and the real cosign (v2 and v3, built from
+// Go modules), both directions, on a registry without the referrers API (docker-registry) and one
+// with it (go-containerregistry's). Keys: cosign's encrypted format and plain PEM P-256. `sign`
+// writes a Sigstore bundle by default (checked with cosign v3, which writes the same);
+// --new-bundle-format=false writes cosign v2's .sig tag (checked with cosign v2). Every pairing of
+// signer, verifier and format is measured in trust-matrix.test.ts.
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
@@ -27,6 +30,23 @@ function cosign(args: string[], env: NodeJS.ProcessEnv = {}): string {
 function cosignVerify(ref: string, pub: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Array<{ critical: { image: { 'docker-manifest-digest': string } } }> {
   return JSON.parse(cosign(['verify', '--key', pub, '--insecure-ignore-tlog=true', '--allow-http-registry', ...extra, ref], env));
 }
+
+/** cosign v3 verify, key-based and offline: reads the Sigstore bundle referrers `sign` writes by default. */
+function cosign3Verify(ref: string, pub: string): Array<{ critical: { image: { 'docker-manifest-digest': string } } }> {
+  return JSON.parse(runTool('cosign3', ['verify', '--key', pub, '--insecure-ignore-tlog=true', '--allow-http-registry', ref], { env: COSIGN_ENV }));
+}
+
+function cosign3VerifyFails(ref: string, pub: string): string {
+  try {
+    cosign3Verify(ref, pub);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`cosign v3 verify accepted ${ref}`);
+}
+
+/** cosign v2's format: the .sig tag (and a signature referrer where the registry has the API). */
+const LEGACY = ['--new-bundle-format=false'];
 
 function cosignVerifyFails(ref: string, pub: string): string {
   try {
@@ -64,13 +84,18 @@ describe.each(TEST_REGISTRY_KINDS)('sign and verify, with cosign, on %s', (kind)
   });
   afterAll(async () => reg?.stop());
 
-  it('cosign verify accepts what we sign with cosign\'s own encrypted key', async () => {
-    const signed = JSON.parse((await runOk(['sign', policies, '--key', cosignKey, '--format', 'json'], { env: { COSIGN_PASSWORD: PASSWORD } })).stdout);
-    expect(signed.digest).toBe(policiesDigest);
-    expect(signed.signatureTag).toBe(cosignTag(policiesDigest, 'sig'));
-    expect(signed.referrer !== undefined).toBe(reg.referrersApi);
+  it('cosign verify accepts what we sign with cosign\'s own encrypted key, in both formats', async () => {
+    // The legacy format first, read by cosign v2 (the tests below also use this .sig). Once a bundle
+    // is there too, cosign v2 reads only the bundle, and offline it cannot without --trusted-root.
+    const legacy = JSON.parse((await runOk(['sign', policies, '--key', cosignKey, ...LEGACY, '--format', 'json'], { env: { COSIGN_PASSWORD: PASSWORD } })).stdout);
+    expect(legacy).toMatchObject({ digest: policiesDigest, format: 'cosign-simplesigning', signatureTag: cosignTag(policiesDigest, 'sig') });
+    expect(legacy.referrer !== undefined).toBe(reg.referrersApi);
     const payloads = cosignVerify(policies, cosignPub);
     expect(payloads.map((p) => p.critical.image['docker-manifest-digest'])).toContain(policiesDigest);
+    // The default: a Sigstore bundle, read by cosign v3.
+    const signed = JSON.parse((await runOk(['sign', policies, '--key', cosignKey, '--format', 'json'], { env: { COSIGN_PASSWORD: PASSWORD } })).stdout);
+    expect(signed).toMatchObject({ digest: policiesDigest, format: 'sigstore-bundle', indexedBy: reg.referrersApi ? 'api' : 'tag' });
+    expect(cosign3Verify(policies, cosignPub).map((p) => p.critical.image['docker-manifest-digest'])).toContain(policiesDigest);
     // The wrong password is refused before anything is written.
     const wrong = await runCli(['sign', policies, '--key', cosignKey], { env: { COSIGN_PASSWORD: 'nope' } });
     expect(wrong.code).toBe(5);
@@ -81,10 +106,10 @@ describe.each(TEST_REGISTRY_KINDS)('sign and verify, with cosign, on %s', (kind)
     const img = `${reg.host}/pem:v1`;
     await pushTestImage(img, 'pem');
     await runOk(['sign', img, '--key', pemKey]);
-    expect(cosignVerify(img, pemPub)).toHaveLength(1);
-    expect(cosignVerifyFails(img, cosignPub)).toMatch(/no matching signatures|invalid signature|error/i);
-    const ours = JSON.parse((await runOk(['verify', img, '--key', pemPub, '--format', 'json'])).stdout);
-    expect(ours.verified).toBe(reg.referrersApi ? 2 : 1); // the .sig tag, and the OCI 1.1 referrer where there is an API
+    expect(cosign3Verify(img, pemPub)).toHaveLength(1);
+    expect(cosign3VerifyFails(img, cosignPub)).toMatch(/no matching|invalid|error/i);
+    await runOk(['verify', img, '--key', pemPub]);
+    expect((await runCli(['verify', img, '--key', cosignPub])).code).toBe(6);
   });
 
   it('we verify what cosign signs (an image and our policy artifact), and refuse other keys', async () => {
@@ -97,7 +122,7 @@ describe.each(TEST_REGISTRY_KINDS)('sign and verify, with cosign, on %s', (kind)
     expect(bad.code).toBe(6);
     expect(bad.stderr).toMatch(/no signature .* verifies with the key/);
     // Signatures of different signers accumulate in one .sig image, as cosign does it.
-    await runOk(['sign', img, '--key', pemKey]);
+    await runOk(['sign', img, '--key', pemKey, ...LEGACY]);
     expect(cosignVerify(img, cosignPub)).toHaveLength(1);
     expect(cosignVerify(img, pemPub)).toHaveLength(1);
   });
@@ -112,7 +137,7 @@ describe.each(TEST_REGISTRY_KINDS)('sign and verify, with cosign, on %s', (kind)
     if (reg.referrersApi) {
       const img2 = `${reg.host}/oci11-ours:v1`;
       await pushTestImage(img2, 'oci11-ours');
-      await runOk(['sign', img2, '--key', pemKey, '--referrer']);
+      await runOk(['sign', img2, '--key', pemKey, ...LEGACY, '--referrer']);
       expect(cosignVerify(img2, pemPub, ['--experimental-oci11'], { COSIGN_EXPERIMENTAL: '1' })).toHaveLength(1);
     }
   });
@@ -183,10 +208,10 @@ describe.each(TEST_REGISTRY_KINDS)('sign and verify, with cosign, on %s', (kind)
     expect(pulled.files.every((f: { engine: string }) => f.engine === 'kyverno')).toBe(true);
     expect(r.stderr).toMatch(/skipped attached artifact sha256:[a-f0-9]{64}: .*is not signed/);
     expect((await readdir(out)).length).toBe(pulled.files.length);
-    // The attached artifact's signature is cosign-verifiable.
+    // The attached artifact's signature (a Sigstore bundle, attach's default) is cosign-verifiable.
     const tree = JSON.parse((await runOk(['discover', img, '--format', 'json'])).stdout);
     const kyverno = tree.referrers.find((n: { artifactType?: string }) => n.artifactType === 'application/vnd.cncf.kyverno.config.v1+json');
-    expect(cosignVerify(`${reg.host}/guarded@${kyverno.digest}`, cosignPub)).toHaveLength(1);
+    expect(cosign3Verify(`${reg.host}/guarded@${kyverno.digest}`, cosignPub)).toHaveLength(1);
     // Nothing signed with this key: refused.
     const none = await runCli(['pull', img, '--from-referrers', '--verify-key', pemPub, '-o', join(work, 'none')]);
     expect(none.code).toBe(6);

@@ -6,6 +6,7 @@ import { dockerConfigWith, hasStack, SEED, type FlagCase, type FlagContext } fro
 import { expectExit, isJson, json, plus, type Invocation } from './kit.ts';
 import { pushPullCases } from './push-pull-cases.ts';
 import { hostileIndexProxy } from './registries.ts';
+import { signCases } from './sign-cases.ts';
 import { trustCases } from './trust-cases.ts';
 
 /** `<command>` prints no help; `<command> --help` prints its usage and options, exit 0. */
@@ -116,6 +117,7 @@ export function commandCases(): FlagCase[] {
     ...loginCases,
     ...logoutCases,
     ...trustCases(),
+    ...signCases(),
     ...versionCases,
     debugCase,
     ...HELP_COMMANDS.map(helpCase),

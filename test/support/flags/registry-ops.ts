@@ -106,7 +106,7 @@ export const REGISTRY_OPS: readonly RegistryOp[] = [
   {
     command: 'sign',
     flags: but('concurrency'),
-    jsonKey: 'signatureTag',
+    jsonKey: 'format',
     against: async (ctx, reg) => {
       const repo = ctx.kit.id('sign');
       await uploadImage(reg.origin, repo, 'v1');
@@ -114,7 +114,7 @@ export const REGISTRY_OPS: readonly RegistryOp[] = [
     },
     layout: async (ctx) => {
       const dir = await scratchLayout(ctx);
-      return { invocation: { args: ['sign', `${dir}:v1`, '--key', ctx.files.key] }, check: () => expect(layoutTags(dir).some((t) => t.endsWith('.sig'))).toBe(true) };
+      return { invocation: { args: ['sign', `${dir}:v1`, '--key', ctx.files.key] }, check: () => expect(layoutTags(dir).some((t) => /^sha256-[a-f0-9]{64}$/.test(t))).toBe(true) };
     },
   },
   {

@@ -39,10 +39,12 @@ describe('attachPolicies and copyArtifact on layouts', () => {
     await writeFile(keyPath, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
   });
 
+  // Signed in cosign v2's format (.sig tags): what copy must carry beside the referrers. Bundle
+  // signatures (the default) are referrers themselves: test/e2e/copy.test.ts.
   it('attaches one signed referrer per engine, indexed by the tag schema', async () => {
     const reporter = recorder();
     const result = await attachPolicies(
-      { reference: `${image}:v1`, store: LAYOUT, paths: [join(EXAMPLES, 'kyverno'), join(EXAMPLES, 'kubearmor')], signKeyPath: keyPath, annotations: { 'org.opencontainers.image.created': '' } },
+      { reference: `${image}:v1`, store: LAYOUT, paths: [join(EXAMPLES, 'kyverno'), join(EXAMPLES, 'kubearmor')], signKeyPath: keyPath, signFormat: 'cosign-simplesigning', annotations: { 'org.opencontainers.image.created': '' } },
       reporter,
     );
     expect(result.subject.digest).toBe(imageDigest);
