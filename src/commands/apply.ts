@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { APPLY_DRY_RUN, withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { APPLY_DRY_RUN, withApplyFlags, withAtomicFlag, type ApplyFlags, type AtomicFlag } from './applyflags.ts';
 import { dryRunFrom } from './dryrun.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
@@ -14,7 +14,7 @@ export interface SourceArgs extends RegistryFlags, ConcurrencyFlag, LimitFlags, 
   engine?: string[];
 }
 
-export interface ApplyArgs extends SourceArgs, KubeFlags, ApplyFlags {}
+export interface ApplyArgs extends SourceArgs, KubeFlags, ApplyFlags, AtomicFlag {}
 
 export const command = 'apply [ref]';
 export const describe = 'Apply the policies of an artifact to the current cluster (server-side apply)';
@@ -25,7 +25,11 @@ const DETAILS =
   '--dry-run=client: the artifact is read and checked and what would be sent is listed (policy kinds of known engines only, ' +
   'retargeted by -n, marked for --prune), each as "would be applied". No cluster is contacted (the kubeconfig is only read, ' +
   'for the context\'s name and namespace), so whether a policy would be created or changed, whether its kind is served and ' +
-  'what --prune would delete are not known.';
+  'what --prune would delete are not known.\n' +
+  'Without --atomic the objects that pass are applied and the others fail (exit 8). --atomic: the whole set is first ' +
+  'applied as a server dry run (--prune deletions included) and nothing is applied unless every object passes; when one ' +
+  'would fail, they are listed, nothing is applied, exit 8. Objects of a namespace --create-namespace would create cannot ' +
+  'be checked (reported), and the cluster can change between check and apply. --atomic --dry-run=server is that check alone.';
 
 const RETARGET = 'Retarget every namespaced policy into this namespace (default: its own, else the context\'s)';
 
@@ -38,10 +42,12 @@ export function withSourceFlags<T>(y: Argv<T>): Argv<T & SourceArgs> {
 }
 
 export function applyBuilder<T>(y: Argv<T>): Argv<T & ApplyArgs> {
-  return withApplyFlags(withKubeFlags(withSourceFlags(y), { namespace: RETARGET }), {
-    prune: 'Delete policies applied earlier from the same repository that are no longer in the artifact',
-    dryRun: APPLY_DRY_RUN,
-  }) as unknown as Argv<T & ApplyArgs>;
+  return withAtomicFlag(
+    withApplyFlags(withKubeFlags(withSourceFlags(y), { namespace: RETARGET }), {
+      prune: 'Delete policies applied earlier from the same repository that are no longer in the artifact',
+      dryRun: APPLY_DRY_RUN,
+    }),
+  ) as unknown as Argv<T & ApplyArgs>;
 }
 
 export function builder(y: Argv): Argv<ApplyArgs> {
@@ -51,6 +57,7 @@ export function builder(y: Argv): Argv<ApplyArgs> {
     .example('$0 apply ghcr.io/acme/policies:v1 --context prod --dry-run=server', 'Let the server check it, change nothing')
     .example('$0 apply ghcr.io/acme/policies:v1 --dry-run=client', 'List what would be applied; no cluster is contacted')
     .example('$0 apply ghcr.io/acme/policies:v1 -n team-a --create-namespace --prune', 'Retarget namespaced policies, remove ones dropped from the artifact')
+    .example('$0 apply ghcr.io/acme/policies:v1 --atomic --prune', 'All or nothing: apply (and prune) only if the server accepts every object in a dry run first')
     .example('$0 apply ghcr.io/acme/policies:v1 --verify-key cosign.pub', 'Only if a signature (cosign v2 or v3 format) verifies with the key; exit 6, cluster untouched, otherwise');
 }
 
@@ -74,6 +81,9 @@ export async function sourceOptionsFrom(args: SourceArgs, verb: string): Promise
 /** apply, and pull --apply. */
 export async function applyFromArgs(args: ApplyArgs): Promise<void> {
   const dryRun = dryRunFrom(args, { server: true });
+  if (args.atomic && dryRun === 'client') {
+    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server to see what the check says)');
+  }
   const source = await sourceOptionsFrom(args, 'apply');
   const [{ applyArtifact }, { applyText }, { render }, { reporting }] = await Promise.all([
     import('../core/apply.ts'),
@@ -89,9 +99,13 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
     dryRun,
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
+    ...(args.atomic ? { atomic: true } : {}),
   };
   const summary = await reporting((reporter) => applyArtifact(options, reporter));
   render(args.format, summary, applyText);
+  if (summary.failed && summary.atomic && !summary.atomic.applied && summary.atomic.wouldFail > 0) {
+    throw new PolicyOciError('CLUSTER', `--atomic: ${summary.atomic.wouldFail} of ${count(summary.atomic.checked, 'object')} would fail (listed above); nothing was applied`);
+  }
   if (summary.failed) {
     throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed; the others are as listed above`);
   }

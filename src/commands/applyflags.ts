@@ -13,6 +13,10 @@ export interface ApplyFlags extends CompareFlags, DryRunFlag {
   'create-namespace'?: boolean;
 }
 
+export interface AtomicFlag {
+  atomic?: boolean;
+}
+
 const FORCE_CONFLICTS = 'Take ownership of fields another manager set (server-side apply --force)';
 
 /** --force-conflicts and --prune, described for the command (what each does there). */
@@ -31,4 +35,17 @@ export function withApplyFlags<T>(y: Argv<T>, options: { prune: string; dryRun: 
     type: 'boolean',
     describe: 'Create missing namespaces of namespaced policies',
   }) as unknown as Argv<T & ApplyFlags>;
+}
+
+// --atomic is Helm's word for all-or-nothing (`helm upgrade --atomic`); kubectl has none, and Flux's
+// kustomize-controller does the same check (a server dry run of the whole set before applying) with
+// no flag. Ours prevents instead of rolling back as Helm does: nothing is applied unless the whole
+// set passed the server, so there is nothing to undo.
+export const ATOMIC =
+  'All or nothing: first a server dry run of the whole set (--prune deletions included); nothing is applied unless every object passes. ' +
+  'With --dry-run=server: that check alone, saying whether an --atomic apply would go ahead; not with --dry-run=client';
+
+/** --atomic: apply and pull --apply (migrate does not offer it). */
+export function withAtomicFlag<T>(y: Argv<T>): Argv<T & AtomicFlag> {
+  return y.option('atomic', { type: 'boolean', describe: ATOMIC }) as unknown as Argv<T & AtomicFlag>;
 }

@@ -26,6 +26,7 @@ export const APPLY_ONLY_FLAGS: readonly NamedFlag[] = [
   { key: 'force-conflicts', name: '--force-conflicts' },
   { key: 'create-namespace', name: '--create-namespace' },
   { key: 'prune', name: '--prune' },
+  { key: 'atomic', name: '--atomic' },
   { key: 'kubeconfig', name: '--kubeconfig' },
   { key: 'context', name: '--context' },
   { key: 'namespace', name: '-n/--namespace' },

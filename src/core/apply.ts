@@ -1,12 +1,14 @@
 // apply / pull --apply: read and check the whole artifact first (signatures included, see
 // source.ts), then apply its policies with server-side apply. Only policy kinds of known engines
-// ever reach the cluster (kube/apply.ts). A client dry run contacts no cluster at all.
+// ever reach the cluster (kube/apply.ts). A client dry run contacts no cluster at all. --atomic:
+// the whole set is first applied as a server dry run; only when no object fails is it applied.
 import { applyPolicies, hasFailures, planPolicies, type ApplyResult } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
 import { countActions, type ApplyAction } from '../kube/result.ts';
 import type { KubeObject } from '../policy/types.ts';
 import type { HttpTrace } from '../registry/trace.ts';
 import type { DryRun } from './dryrun.ts';
+import { PolicyOciError } from '../errors.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
@@ -37,15 +39,39 @@ export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOp
   kube: KubeOptions;
   /** Delete what this tool applied earlier from the same repository and the artifact no longer holds. */
   prune: boolean;
+  /**
+   * All or nothing: a server dry run of the whole set (prune deletions included) first, and the
+   * apply only when no object would fail. With dryRun 'server' that check alone; not with 'client'.
+   */
+  atomic?: boolean;
+}
+
+/** --atomic: how the set was checked before anything was applied. */
+export interface AtomicCheck {
+  /** Always a server dry run of every object and, with --prune, every deletion. */
+  checkedWith: 'server-dry-run';
+  /** Objects (and deletions) the check ran on, and how many of them would fail. */
+  checked: number;
+  wouldFail: number;
+  /**
+   * Passed without the server checking them: objects of a namespace --create-namespace would
+   * create (a dry run creates no namespace to check them in). They may still fail when applied.
+   */
+  unchecked: number;
+  /** The set was applied after the check: false when an object would fail, and in a dry run. */
+  applied: boolean;
 }
 
 export interface ApplySummary extends SourceFields {
   context: string;
   server: string;
-  /** True for either dry run (nothing was changed). */
+  /** True for either dry run (nothing was changed), and when an --atomic check failed. */
   dryRun: boolean;
+  /** How `results` were obtained: 'server' too when an --atomic check failed (they are its results). */
   dryRunStrategy: DryRun;
   results: ApplyResult[];
+  /** Only with --atomic. */
+  atomic?: AtomicCheck;
   counts: Record<ApplyAction, number>;
   failed: boolean;
   warnings: string[];
@@ -77,26 +103,24 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
     const source = await readPolicySource(options, reporter);
     const { warnings, warn } = collectWarnings(reporter);
     const objects = source.policies.map((p) => p.object);
-    const results = await applyObjects(
-      client,
-      objects,
-      {
-        ...(options.namespace ? { namespace: options.namespace } : {}),
-        createNamespace: options.createNamespace,
-        dryRun: options.dryRun,
-        forceConflicts: options.forceConflicts,
-        ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
-      },
-      reporter,
-      warn,
-    );
+    const applyOptions: ApplyObjectsOptions = {
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      createNamespace: options.createNamespace,
+      dryRun: options.dryRun,
+      forceConflicts: options.forceConflicts,
+      ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
+    };
+    const { results, ran, atomic } = options.atomic
+      ? await applyAtomically(client, objects, applyOptions, reporter, warn)
+      : { results: await applyObjects(client, objects, applyOptions, reporter, warn), ran: options.dryRun, atomic: undefined };
     return {
       ...sourceFields(source),
       context: client.contextName,
       server: client.server,
-      dryRun: options.dryRun !== 'none',
-      dryRunStrategy: options.dryRun,
+      dryRun: ran !== 'none',
+      dryRunStrategy: ran,
       results,
+      ...(atomic ? { atomic } : {}),
       counts: countActions(results),
       failed: hasFailures(results),
       warnings: [...source.warnings, ...warnings],
@@ -104,4 +128,38 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
   } finally {
     await client.close();
   }
+}
+
+/**
+ * --atomic: the whole set as a server dry run first (what --dry-run=server does), then, only when
+ * no object or deletion would fail and this is no dry run, the apply itself. What the check cannot
+ * promise: objects in a namespace it would create are not checked (counted in `unchecked`), and the
+ * cluster may change between check and apply; a failure then is reported as any apply reports it.
+ */
+async function applyAtomically(
+  client: KubeClient,
+  objects: KubeObject[],
+  options: ApplyObjectsOptions,
+  reporter: Reporter,
+  warn: (message: string) => void,
+): Promise<{ results: ApplyResult[]; ran: DryRun; atomic: AtomicCheck }> {
+  if (options.dryRun === 'client') {
+    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server)');
+  }
+  reporter.progress(`Checking ${count(objects.length, 'policy')} with a server dry run first (--atomic)`);
+  const prune = options.pruneRepository ? { prune: { repository: options.pruneRepository } } : {};
+  const check = await applyPolicies(client, objects, {
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    createNamespace: options.createNamespace,
+    dryRun: true,
+    forceConflicts: options.forceConflicts,
+    ...prune,
+  });
+  const wouldFail = check.filter((r) => r.action === 'failed').length;
+  // The only note a passing dry-run result carries: its namespace would be created, so unchecked.
+  const unchecked = check.filter((r) => r.action !== 'failed' && r.note).length;
+  const verdict = { checkedWith: 'server-dry-run' as const, checked: check.length, wouldFail, unchecked };
+  if (wouldFail > 0 || options.dryRun === 'server') return { results: check, ran: 'server', atomic: { ...verdict, applied: false } };
+  const results = await applyObjects(client, objects, options, reporter, warn);
+  return { results, ran: options.dryRun, atomic: { ...verdict, applied: true } };
 }

@@ -1,13 +1,23 @@
 // apply / pull --apply (and the apply part of migrate): one line per object, then a summary.
 import type { ApplySummary } from '../core/apply.ts';
 import type { ApplyResult } from '../kube/result.ts';
+import { count } from '../util/plural.ts';
 
 const DRY_RUN_NOTE = { none: '', server: ' (server dry run)', client: ' (client dry run)' } as const;
 
-export function applyText(s: Pick<ApplySummary, 'results' | 'counts' | 'context' | 'dryRunStrategy'>): string {
-  const lines = s.results.map((r) => [resultLine(r, s.dryRunStrategy), ...(r.details ?? []).map((d) => `    ${d}`)].join('\n'));
+export function applyText(s: Pick<ApplySummary, 'results' | 'counts' | 'context' | 'dryRunStrategy' | 'atomic'>): string {
+  const lines = s.atomic ? [atomicLine(s.atomic)] : [];
+  lines.push(...s.results.map((r) => [resultLine(r, s.dryRunStrategy), ...(r.details ?? []).map((d) => `    ${d}`)].join('\n')));
   lines.push(summaryLine(s));
   return lines.join('\n');
+}
+
+/** --atomic: what was checked first, and whether the set was then applied. */
+function atomicLine(a: NonNullable<ApplySummary['atomic']>): string {
+  const head = `Checked first with a server dry run (--atomic): ${count(a.checked, 'object')}`;
+  if (a.wouldFail > 0) return `${head}, ${a.wouldFail} would fail; nothing was applied (below: the dry run's results)`;
+  const unchecked = a.unchecked ? ` (${a.unchecked} not checked by the server: in a namespace that would be created)` : '';
+  return `${head}, none would fail${unchecked}; ${a.applied ? 'then applied' : 'an --atomic apply would go ahead'}`;
 }
 
 function resultLine(r: ApplyResult, dryRun: ApplySummary['dryRunStrategy']): string {

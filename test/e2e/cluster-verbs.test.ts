@@ -104,6 +104,32 @@ describe('diff --verify-key', () => {
   });
 });
 
+describe('diff -n NS of a namespace that does not exist', () => {
+  it('fails naming the namespace, as apply does, instead of reporting a change (exit 1)', async () => {
+    const ref = `${reg.host}/diff-missing-ns:v1`;
+    // A KubeArmorPolicy (namespaced, retargeted by -n) and a KubeArmorHostPolicy (cluster-scoped).
+    await runOk(['push', ref, join(EXAMPLES, 'kubearmor')]);
+    const missing = 'no-such-namespace';
+    expect(await status(a, `/api/v1/namespaces/${missing}`)).toBe(404);
+
+    const applied = await runCli(inA(['apply', ref, '-n', missing, '--dry-run=server']));
+    expect(applied.code, applied.stderr).toBe(8);
+    expect(applied.stdout).toMatch(new RegExp(`^kubearmorpolicy/${missing}/\\S+ failed: namespace ${missing} does not exist`, 'm'));
+
+    const text = await runCli(inA(['diff', ref, '-n', missing]));
+    expect(text.code, `${text.stdout}\n${text.stderr}`).toBe(8);
+    expect(text.stdout).toMatch(new RegExp(`^kubearmorpolicy/${missing}/\\S+: namespace ${missing} does not exist \\(apply would fail; use apply --create-namespace\\)$`, 'm'));
+    expect(text.stderr).toMatch(/could not be compared/);
+
+    const report = JSON.parse((await runCli(inA(['diff', ref, '-n', missing, '--format', 'json']))).stdout);
+    const byKind = Object.fromEntries(report.results.map((r: { kind: string }) => [r.kind, r]));
+    expect(byKind.KubeArmorPolicy).toMatchObject({ namespace: missing, change: 'error', changed: false, error: expect.stringContaining(`namespace ${missing} does not exist`) });
+    // The cluster-scoped policy is compared as usual.
+    expect(byKind.KubeArmorHostPolicy.change).not.toBe('error');
+    expect(report.errors).toBe(1);
+  });
+});
+
 describe('apply --dry-run=client', () => {
   it('reads and checks the artifact and lists what would be applied, contacting no cluster', async () => {
     const ref = `${reg.host}/client-dry:v1`;

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { expect } from 'vitest';
 import { clusterPolicy, open, pushPolicies } from './common.ts';
 import { clusterOf, SCRATCH_NAMESPACE, SEED, type FlagCase, type FlagContext } from './context.ts';
-import { expectExit, plus, writePolicies, type Invocation, type PolicySpec } from './kit.ts';
+import { expectExit, json, plus, writePolicies, type Invocation, type PolicySpec } from './kit.ts';
 import { background } from './kube.ts';
 import { limitCases } from './push-pull-cases.ts';
 import { uploadImage } from './registries.ts';
@@ -112,6 +112,58 @@ function applyCases(verb: Verb): FlagCase[] {
       expect(pruned.stdout).toMatch(/pruned/);
       expect([await kube(ctx).exists(x), await kube(ctx).exists(y)]).toEqual([true, false]);
     }),
+    applyOnly(
+      verb,
+      'atomic',
+      'a set of two new policies and one the server refuses (a field another manager owns: conflict): exit 8 and the two applied without; ' +
+        'exit 8, none applied, "nothing was applied", JSON atomic.applied false with (with --dry-run=server the check alone; all applied once the check passes: ' +
+        '--atomic --force-conflicts); refused with --dry-run=client (exit 2)',
+      ['--atomic'],
+      async (ctx, v) => {
+        const refused = clusterPolicy(ctx.kit.id('at-conflict'));
+        await kube(ctx).applyAs('fw-other', { ...refused, background: false });
+        const setOf = async (label: string) => {
+          const valid = [clusterPolicy(ctx.kit.id(`${label}-a`)), clusterPolicy(ctx.kit.id(`${label}-b`))];
+          return { valid, ref: await pushPolicies(ctx, label, [...valid, refused]) };
+        };
+        const exist = (specs: PolicySpec[]) => Promise.all(specs.map((p) => kube(ctx).exists(p)));
+
+        const plain = await setOf('at-plain');
+        expectExit(await ctx.kit.run({ args: [...v.args(plain.ref), '--kubeconfig', K(ctx)] }), [8], `${v.command} of a set with a refused object`);
+        expect(await exist(plain.valid)).toEqual([true, true]);
+
+        const atomic = await setOf('at-atomic');
+        const args = [...v.args(atomic.ref), '--kubeconfig', K(ctx), '--atomic'];
+        const text = await ctx.kit.run({ args });
+        expectExit(text, [8], `${v.command} --atomic of a set with a refused object`);
+        expect(text.stdout).toMatch(/^Checked first with a server dry run \(--atomic\): 3 objects, 1 would fail; nothing was applied/);
+        expect(text.stdout).toMatch(new RegExp(`^clusterpolicy/${refused.name} failed: .*(conflict|managed by)`, 'm'));
+        expect(text.stderr).toMatch(/--atomic: 1 of 3 objects would fail .*nothing was applied/);
+        const jsonRun = await ctx.kit.run({ args: [...args, '--format', 'json'] });
+        expectExit(jsonRun, [8], `${v.command} --atomic --format json`);
+        const report = json<{ atomic: Record<string, unknown>; dryRunStrategy: string; results: Array<{ name: string; action: string }> }>(jsonRun, `${v.command} --atomic --format json`);
+        expect(report.atomic).toMatchObject({ checkedWith: 'server-dry-run', checked: 3, wouldFail: 1, applied: false });
+        expect(report.dryRunStrategy).toBe('server');
+        expect(report.results.filter((r) => r.action === 'failed').map((r) => r.name)).toEqual([refused.name]);
+        expect(await exist(atomic.valid)).toEqual([false, false]);
+        expect(background(await kube(ctx).get(refused))).toBe(false);
+
+        // With --dry-run=server: the check alone, which now passes; still nothing applied.
+        const check = json<{ atomic: Record<string, unknown> }>(await ctx.kit.ok({ args: [...args, '--force-conflicts', '--dry-run=server', '--format', 'json'] }), 'the check alone');
+        expect(check.atomic).toMatchObject({ checked: 3, wouldFail: 0, applied: false });
+        expect(await exist(atomic.valid)).toEqual([false, false]);
+
+        // A set that passes the check is applied, and says it was checked first.
+        const passed = await ctx.kit.ok({ args: [...args, '--force-conflicts'] });
+        expect(passed.stdout).toMatch(/^Checked first with a server dry run \(--atomic\): 3 objects, none would fail; then applied$/m);
+        expect(await exist([...atomic.valid, refused])).toEqual([true, true, true]);
+        expect(background(await kube(ctx).get(refused))).toBe(true);
+
+        const client = await ctx.kit.run({ args: [...args, '--dry-run=client'] });
+        expectExit(client, [2], `${v.command} --atomic --dry-run=client`);
+        expect(client.stderr).toMatch(/--atomic .*--dry-run=client/);
+      },
+    ),
   ];
 }
 
