@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Imports the engines' CRDs from the shared corpus into the repository, so the product never reads
-// the corpus at run time:
+// Imports the engines' CRDs from the shared corpus (and, for kinds built into Kubernetes, the API
+// server's OpenAPI pinned in plugins/<engine>/openapi/) into the repository, so the product never
+// reads the corpus at run time:
 //   plugins/<engine>/schemas/<Kind>.<version>.json   openAPIV3Schema of each served version, minified,
 //                                                     `description` keywords dropped (75% of the size,
 //                                                     never used for validation)
@@ -20,6 +21,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const ENGINES = [
   { name: 'kyverno', crdDir: 'kyverno/crds' },
   { name: 'kubearmor', crdDir: 'kubearmor/crds' },
+  // Built-in kinds: no CRD; plugins/kubernetes/openapi/ holds the API server's OpenAPI v3 components
+  // (pinned by test/support/fetch-openapi-cli.ts), and versions, scope and plural stay hand-written.
+  { name: 'kubernetes', openapiDir: 'plugins/kubernetes/openapi' },
 ];
 const GENERATED_LOADERS = path.join(ROOT, 'src/engines/schemas.generated.ts');
 
@@ -34,10 +38,10 @@ async function main() {
   const stale = [];
   const loaders = [];
   const firstFile = new Map(); // schema content → the first file holding it
-  for (const { name, crdDir } of ENGINES) {
-    const crds = await readCrds(path.join(path.resolve(values.corpus), crdDir));
+  for (const { name, crdDir, openapiDir } of ENGINES) {
     const enginePath = path.join(ROOT, 'plugins', name, 'engine.json');
     const engine = JSON.parse(await readFile(enginePath, 'utf8'));
+    const crds = crdDir ? await readCrds(path.join(path.resolve(values.corpus), crdDir)) : await readOpenApi(path.join(ROOT, openapiDir), engine.kinds);
     const schemaDir = path.join(ROOT, 'plugins', name, 'schemas');
     const wanted = new Set();
     engine.kinds = engine.kinds.map((k) => {
@@ -51,7 +55,7 @@ async function main() {
         wanted.add(file);
         const schema = v.schema?.openAPIV3Schema;
         if (!schema) throw new Error(`${name}: ${k.kind} ${v.name} has no openAPIV3Schema`);
-        const content = JSON.stringify(dropDescriptions(schema)) + '\n';
+        const content = JSON.stringify(addToSchema(dropDescriptions(schema), engine.schemaAdditions?.[k.kind], `${name} ${k.kind}`)) + '\n';
         out.set(path.join(schemaDir, file), content);
         // Versions and kinds often share one schema: load (and bundle) the first identical file.
         if (!firstFile.has(content)) firstFile.set(content, `../../plugins/${name}/schemas/${file}`);
@@ -109,6 +113,92 @@ async function readCrds(dir) {
     }
   }
   return crds;
+}
+
+/**
+ * Built-in kinds as if they were CRDs: a version is served when the pinned OpenAPI document of that
+ * group version has a component for the kind; its schema is that component with every `$ref`
+ * inlined (ObjectMeta becomes `type: object`, as in a CRD: the API server checks metadata itself).
+ * Scope, plural, storage version and status subresource come from engine.json (hand-written).
+ */
+async function readOpenApi(dir, kinds) {
+  const docs = [];
+  for (const f of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
+    docs.push(JSON.parse(await readFile(path.join(dir, f), 'utf8')).components.schemas);
+  }
+  return kinds.map((k) => {
+    const versions = [];
+    for (const comps of docs) {
+      for (const [name, s] of Object.entries(comps)) {
+        const gvk = (s['x-kubernetes-group-version-kind'] ?? []).find((g) => g.group === k.group && g.kind === k.kind);
+        if (!gvk) continue;
+        versions.push({
+          name: gvk.version,
+          served: true,
+          storage: gvk.version === k.storageVersion,
+          deprecated: (k.deprecatedVersions ?? []).includes(gvk.version), // the OpenAPI does not say: hand-written
+          schema: { openAPIV3Schema: inlineRefs(comps, { $ref: `#/components/schemas/${name}` }, []) },
+          ...(k.statusSubresource ? { subresources: { status: {} } } : {}),
+        });
+      }
+    }
+    if (!versions.some((v) => v.storage)) throw new Error(`${k.kind}: storageVersion ${k.storageVersion} is not in ${dir}`);
+    return {
+      spec: { group: k.group, names: { kind: k.kind, plural: k.plural }, scope: k.namespaced ? 'Namespaced' : 'Cluster', versions },
+    };
+  });
+}
+
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
+/** `$ref` and single-`$ref` `allOf` (OpenAPI v3's way to put a default beside a ref) inlined. */
+function inlineRefs(comps, s, stack) {
+  if (Array.isArray(s)) return s.map((x) => inlineRefs(comps, x, stack));
+  if (s === null || typeof s !== 'object') return s;
+  const ref = s.$ref ?? (Array.isArray(s.allOf) && s.allOf.length === 1 ? s.allOf[0].$ref : undefined);
+  if (typeof ref === 'string') {
+    const name = ref.replace('#/components/schemas/', '');
+    const rest = Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$ref' && k !== 'allOf'));
+    if (name === OBJECT_META) return { type: 'object', ...rest };
+    if (stack.includes(name)) throw new Error(`recursive schema ${[...stack, name].join(' → ')}: cannot be inlined`);
+    if (!comps[name]) throw new Error(`no component ${name}`);
+    return { ...inlineRefs(comps, comps[name], [...stack, name]), ...rest };
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'x-kubernetes-group-version-kind') continue; // identifies the component, not a constraint
+    if (k === 'enum' || k === 'default' || k === 'required') out[k] = v;
+    else if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, inlineRefs(comps, ps, stack)]));
+    else out[k] = inlineRefs(comps, v, stack);
+  }
+  return out;
+}
+
+/**
+ * engine.json `schemaAdditions`: per kind, "dotted.path" (`[]` = the list's items) → keywords added
+ * to the schema there (`required` is merged). For checks the API server makes in code, not in its
+ * published schema (built-in kinds' Go validation: required fields, non-empty lists).
+ */
+function addToSchema(schema, additions, where) {
+  for (const [at, add] of Object.entries(additions ?? {})) {
+    let s = schema;
+    for (const seg of at.split('.')) {
+      const [prop, items] = seg.endsWith('[]') ? [seg.slice(0, -2), true] : [seg, false];
+      s = s?.properties?.[prop];
+      if (s && items) s = s.items;
+      if (!s) throw new Error(`${where}: schemaAdditions path ${at} is not in the schema`);
+    }
+    for (const [k, v] of Object.entries(add)) {
+      if (k === 'required') s.required = [...new Set([...(s.required ?? []), ...v])];
+      else if (k === 'properties') {
+        for (const [p, ps] of Object.entries(v)) {
+          if (!s.properties?.[p]) throw new Error(`${where}: schemaAdditions ${at}.${p} is not in the schema`);
+          Object.assign(s.properties[p], ps);
+        }
+      } else s[k] = v;
+    }
+  }
+  return schema;
 }
 
 /** Drops `description` keywords, never a property that happens to be called "description". */

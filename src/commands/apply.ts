@@ -38,7 +38,7 @@ export function withSourceFlags<T>(y: Argv<T>): Argv<T & SourceArgs> {
   return withTrustFlags(withLimitFlags(withConcurrencyFlag(withRegistryFlags(y))))
     .positional('ref', { type: 'string', describe: 'Artifact reference' })
     .option('image', { alias: 'i', type: 'string', describe: 'Artifact reference (-i form)' })
-    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor)' }) as unknown as Argv<T & SourceArgs>;
+    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor, kubernetes)' }) as unknown as Argv<T & SourceArgs>;
 }
 
 export function applyBuilder<T>(y: Argv<T>): Argv<T & ApplyArgs> {

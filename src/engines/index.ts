@@ -2,11 +2,12 @@
 // schemas (large, loaded only when a policy of that kind and version is validated).
 import kyverno from '../../plugins/kyverno/engine.json' with { type: 'json' };
 import kubearmor from '../../plugins/kubearmor/engine.json' with { type: 'json' };
+import kubernetes from '../../plugins/kubernetes/engine.json' with { type: 'json' };
 import type { Engine, EngineKind } from './types.ts';
 import { schemaLoaders } from './schemas.generated.ts';
 
 // The JSON's inferred types widen literal unions (layerAnnotations) to string: assert the contract.
-const ENGINES: readonly Engine[] = [kyverno as unknown as Engine, kubearmor as unknown as Engine];
+const ENGINES: readonly Engine[] = [kyverno as unknown as Engine, kubearmor as unknown as Engine, kubernetes as unknown as Engine];
 
 export function loadEngines(): Engine[] {
   return [...ENGINES];

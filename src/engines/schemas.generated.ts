@@ -2,6 +2,12 @@
 // One loader per "group/version/kind". Each is a literal import() so that esbuild bundles the JSON
 // behind a lazily evaluated wrapper: a schema costs nothing until a policy of its kind is validated.
 export const schemaLoaders: Readonly<Record<string, () => Promise<object>>> = {
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': () => import('../../plugins/kubernetes/schemas/ValidatingAdmissionPolicy.v1.json', { with: { type: 'json' } }).then((m) => m.default as object),
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': () => import('../../plugins/kubernetes/schemas/ValidatingAdmissionPolicyBinding.v1.json', { with: { type: 'json' } }).then((m) => m.default as object),
+  'admissionregistration.k8s.io/v1alpha1/MutatingAdmissionPolicy': () => import('../../plugins/kubernetes/schemas/MutatingAdmissionPolicy.v1alpha1.json', { with: { type: 'json' } }).then((m) => m.default as object),
+  'admissionregistration.k8s.io/v1alpha1/MutatingAdmissionPolicyBinding': () => import('../../plugins/kubernetes/schemas/MutatingAdmissionPolicyBinding.v1alpha1.json', { with: { type: 'json' } }).then((m) => m.default as object),
+  'admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy': () => import('../../plugins/kubernetes/schemas/MutatingAdmissionPolicy.v1beta1.json', { with: { type: 'json' } }).then((m) => m.default as object),
+  'admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicyBinding': () => import('../../plugins/kubernetes/schemas/MutatingAdmissionPolicyBinding.v1beta1.json', { with: { type: 'json' } }).then((m) => m.default as object),
   'kyverno.io/v1/ClusterPolicy': () => import('../../plugins/kyverno/schemas/ClusterPolicy.v1.json', { with: { type: 'json' } }).then((m) => m.default as object),
   'kyverno.io/v1/Policy': () => import('../../plugins/kyverno/schemas/ClusterPolicy.v1.json', { with: { type: 'json' } }).then((m) => m.default as object),
   'kyverno.io/v2/CleanupPolicy': () => import('../../plugins/kyverno/schemas/CleanupPolicy.v2.json', { with: { type: 'json' } }).then((m) => m.default as object),

@@ -27,8 +27,13 @@ export interface EngineMediaTypes {
 }
 
 export interface Engine {
-  name: string; // "kyverno" | "kubearmor"
+  name: string; // "kyverno" | "kubearmor" | "kubernetes"
   displayName: string;
+  /**
+   * Where scripts/import-crds.mjs takes the schemas from: the engine's CRDs (default), or, for kinds
+   * built into Kubernetes, the API server's OpenAPI v3 document pinned in plugins/<engine>/openapi/.
+   */
+  schemaSource?: 'crd' | 'openapi';
   /** Where to install the engine, shown when a cluster does not serve its kinds. */
   installHint: string;
   kinds: EngineKind[];
@@ -41,4 +46,9 @@ export interface Engine {
   stripAnnotations: string[];
   /** Labels removed on export. */
   stripLabels: string[];
+  /**
+   * Per kind, "dotted.path" (`[]`: the list's items) → JSON Schema keywords that scripts/import-crds.mjs
+   * adds to the generated schema: checks the API server makes in code rather than in its OpenAPI.
+   */
+  schemaAdditions?: Record<string, Record<string, object>>;
 }

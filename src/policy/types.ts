@@ -25,7 +25,7 @@ export interface Source {
 export interface PolicyDocument {
   object: KubeObject;
   source: Source;
-  /** Engine name owning the kind ("kyverno" | "kubearmor"). */
+  /** Engine name owning the kind ("kyverno", "kubearmor", "kubernetes"). */
   engine: string;
   /** Things worth telling the user that do not stop the policy (printed on stderr). */
   warnings?: string[];

@@ -426,6 +426,10 @@ function apiserverArgs(port: number, certDir: string, etcdUrl: string, pki: Pki)
     // no controller-manager runs: nothing would create service account tokens
     '--disable-admission-plugins=ServiceAccount',
     '--allow-privileged=true',
+    // MutatingAdmissionPolicy is beta and off by default in v1.35: its feature gate, and every
+    // version of admissionregistration.k8s.io (the alpha and beta ones are not served by default)
+    '--feature-gates=MutatingAdmissionPolicy=true',
+    '--runtime-config=admissionregistration.k8s.io/v1beta1=true,admissionregistration.k8s.io/v1alpha1=true',
     // nothing else runs on this machine's loopback that should be part of the cluster
     '--endpoint-reconciler-type=none',
     '--profiling=false',

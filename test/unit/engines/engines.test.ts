@@ -16,9 +16,9 @@ import { schemaLoaders } from '../../../src/engines/schemas.generated.ts';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 describe('engine plugins', () => {
-  it('declares both engines with the kinds of their CRDs', () => {
+  it('declares the engines, Kyverno and KubeArmor with the kinds of their CRDs', () => {
     const engines = loadEngines();
-    expect(engines.map((e) => e.name)).toEqual(['kyverno', 'kubearmor']);
+    expect(engines.map((e) => e.name)).toEqual(['kyverno', 'kubearmor', 'kubernetes']);
     const kyverno = findEngine('kyverno')!;
     expect(kyverno.kinds.map((k) => `${k.group}/${k.kind}`).sort()).toEqual(
       [
