@@ -52,13 +52,30 @@ export async function requireTrust(target: Target, display: string, digest: stri
   const why = checked.verdicts.length === 1 ? `; ${first.failedCheck ?? 'invalid'}: ${first.reason ?? 'invalid'}` : `; failed checks: ${failed}`;
   const verb = verifier.policy.keyless ? `satisfies ${describePolicy(verifier.policy)}` : 'verifies with the key';
   throw new PolicyOciError('UNSAFE_CONTENT', `no signature of ${where} ${verb} (${checked.verdicts.length} checked${why}); refused`, {
-    details: checked.verdicts.map((v) => `${verdictName(v)} ${v.source} ${v.manifest.slice(0, 19)}: ${v.failedCheck ?? 'invalid'}: ${v.reason ?? 'invalid'}`),
+    details: [
+      ...checked.verdicts.map((v) => `${verdictName(v)} ${v.source} ${v.manifest.slice(0, 19)}: ${v.failedCheck ?? 'invalid'}: ${v.reason ?? 'invalid'}`),
+      ...defaultRootHint(verifier.trustedRoot, checked.verdicts),
+    ],
   });
+}
+
+/** Checks whose failure may only mean that the signature comes from another Sigstore than the root used. */
+const ROOT_CHECKS = new Set(['timestamps', 'certificate', 'tlog', 'trusted-root']);
+
+/**
+ * When the default (public-good) root was used and a check against a root failed, one line saying
+ * so: a bundle from a private Sigstore fails there for want of --trusted-root, and nothing else
+ * would tell the user which root was tried.
+ */
+function defaultRootHint(root: TrustedRootUsed | undefined, verdicts: SignatureVerdict[]): string[] {
+  if (!root || root.source === 'file' || !verdicts.some((v) => ROOT_CHECKS.has(v.failedCheck ?? ''))) return [];
+  const which = root.source === 'tuf' ? `from ${root.detail}` : 'the copy shipped with the executable';
+  return [`checked against Sigstore's public-good trusted root (${which}); a signature made with another Sigstore (a private deployment) needs its --trusted-root FILE`];
 }
 
 /** Says so when the public-good root could not be fetched and the shipped copy was used. */
 export function warnShippedRoot(verifier: TrustVerifier, reporter: Reporter): void {
-  if (verifier.trustedRoot?.source === 'shipped') reporter.warn(`Sigstore trusted root: ${verifier.trustedRoot.detail}`);
+  if (verifier.trustedRoot?.source === 'shipped') reporter.warn(`using Sigstore's public-good trusted root as shipped with the executable (not refreshed): ${verifier.trustedRoot.detail}`);
 }
 
 /** "cosign simple signing (key)", "sigstore bundle v0.3 dsse (keyless)". */

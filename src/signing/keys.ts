@@ -135,8 +135,12 @@ export async function loadPrivateKey(path: string, options: LoadKeyOptions = {})
 }
 
 export function loadPublicKeyText(text: string, what: string): KeyObject {
-  const block = parsePem(text, what).find((b) => b.type === 'PUBLIC KEY');
-  if (!block) throw new PolicyOciError('INVALID_INPUT', `${what} holds no "PUBLIC KEY" PEM block (cosign.pub)`);
+  const blocks = parsePem(text, what);
+  const block = blocks.find((b) => b.type === 'PUBLIC KEY');
+  if (!block) {
+    const privateKey = blocks.some((b) => b.type.includes('PRIVATE KEY'));
+    throw new PolicyOciError('INVALID_INPUT', privateKey ? `${what} is a private key: give the public key (cosign.pub, a "PUBLIC KEY" PEM block)` : `${what} holds no public key (a "PUBLIC KEY" PEM block, as in cosign.pub)`);
+  }
   try {
     return createPublicKey({ key: block.der, format: 'der', type: 'spki' });
   } catch (err) {
@@ -153,7 +157,9 @@ async function readKeyFile(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PolicyOciError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read key ${path}: ${(err as Error).message}`);
+    // Not Node's "ENOENT: no such file or directory, open 'x'", which repeats the path.
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new PolicyOciError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read key ${path}: ${why}`);
   }
 }
 

@@ -135,6 +135,7 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
   const pass = (check: BundleCheck): void => {
     result.checked.push(check);
   };
+  let keyHint: string | undefined;
   try {
     const trust = trustMaterial(options.trustedRoot, signer);
     pass('trusted-root');
@@ -144,7 +145,9 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
     result.content = bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature';
     result.tlogEntries = bundle.verificationMaterial.tlogEntries.length;
     result.rfc3161Timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
-    const keyBased = bundle.verificationMaterial.content.$case === 'publicKey';
+    const material = bundle.verificationMaterial.content;
+    const keyBased = material.$case === 'publicKey';
+    if (material.$case === 'publicKey') keyHint = material.publicKey.hint;
     if (keyBased && signer.kind !== 'key') throw new CheckFailure('bundle', 'the bundle is signed with a key (no certificate) but no public key was given');
     if (!keyBased && signer.kind === 'key') throw new CheckFailure('bundle', 'the bundle carries a certificate, not a key hint: verify it keyless (identity and issuer), not with a key');
     assertNoRootInChain(bundle);
@@ -182,8 +185,24 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
   } catch (err) {
     if (!(err instanceof CheckFailure)) throw err;
     result.failedCheck = err.check;
-    result.reason = err.message;
+    result.reason = err.message + (err.check === 'signature' && signer.kind === 'key' ? otherKeyNote(keyHint, signer.publicKey) : '');
     return result;
+  }
+}
+
+/**
+ * When a key-based bundle's key hint (cosign writes the base64 SHA-256 of the key's DER
+ * SubjectPublicKeyInfo) is not the given key's, the plain "signature verification failed" most
+ * likely means "signed with another key": say so. Hints are optional and unauthenticated, so this
+ * only words the refusal; it never decides it.
+ */
+function otherKeyNote(hint: string | undefined, publicKeyPem: string): string {
+  if (!hint) return '';
+  try {
+    const ours = createHash('sha256').update(createPublicKey(publicKeyPem).export({ format: 'der', type: 'spki' })).digest('base64');
+    return hint === ours ? '' : ` (the bundle names another key: hint ${hint}, the given key's is ${ours})`;
+  } catch {
+    return '';
   }
 }
 
@@ -406,11 +425,27 @@ function runVerifier(verifier: Verifier, entity: SignedEntity): Signer {
   try {
     return verifier.verify(entity);
   } catch (err) {
-    if (err instanceof VerificationError) throw new CheckFailure(checkFor(err.code), message(err));
+    if (err instanceof VerificationError) throw new CheckFailure(checkFor(err.code), explain(message(err)));
     // sigstore-js also throws plain errors on malformed data it does not expect (ASN.1, a proof
     // without checkpoint): still a refusal, named as the log check, where they come from.
     throw new CheckFailure('tlog', `malformed bundle data: ${message(err)}`);
   }
+}
+
+// sigstore-js's words for "nothing in the trusted root vouches for this", which alone do not say
+// that the root is what lacks the authority (often: the signature comes from another Sigstore).
+const ROOT_EXPLANATIONS: ReadonlyArray<readonly [string, string]> = [
+  ['timestamp could not be verified', 'no timestamp authority of the trusted root signed its RFC 3161 timestamp'],
+  ['inclusion promise could not be verified', 'no transparency log of the trusted root signed its inclusion promise'],
+  ['invalid checkpoint signature', 'no transparency log of the trusted root signed its checkpoint'],
+  ['no trusted certificate path found', 'the certificate does not chain to a certificate authority of the trusted root'],
+  ['no valid certificate path found', 'no certificate authority of the trusted root issued the certificate'],
+  ['SCT verification failed', 'no CT log of the trusted root signed the certificate\'s SCT'],
+];
+
+function explain(text: string): string {
+  const known = ROOT_EXPLANATIONS.find(([words]) => text.includes(words));
+  return known ? `${text} (${known[1]})` : text;
 }
 
 function checkFor(code: VerificationError['code']): BundleCheck {
@@ -441,7 +476,8 @@ function matches(matcher: Matcher, value: string | undefined): boolean {
 }
 
 function describe(matcher: Matcher): string {
-  return typeof matcher === 'string' ? JSON.stringify(matcher) : `/${matcher.source}/${matcher.flags}`;
+  // RegExp.source escapes "/" (https:\/\/…): shown as the user typed it, as describePolicy does.
+  return typeof matcher === 'string' ? JSON.stringify(matcher) : `/${matcher.source.replace(/\\\//g, '/')}/${matcher.flags}`;
 }
 
 function message(err: unknown): string {

@@ -47,7 +47,8 @@ export function readTrustedRootFile(path: string): object {
     text = bytes.toString('utf8');
   } catch (err) {
     if (err instanceof PolicyOciError) throw err;
-    throw new PolicyOciError('USAGE', `--trusted-root ${path} cannot be read: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PolicyOciError('USAGE', `--trusted-root ${path} cannot be read: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
   }
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -92,7 +93,7 @@ export class TrustedRootLoader {
     try {
       return { json: await fetchPublicGood(this.options), used: { source: 'tuf', detail: PUBLIC_GOOD_TUF_MIRROR } };
     } catch (err) {
-      return { json: publicGoodTrustedRoot(), used: { source: 'shipped', detail: `${PUBLIC_GOOD_TUF_MIRROR} not reachable (${shortReason(err)}): the copy shipped with the executable` } };
+      return { json: publicGoodTrustedRoot(), used: { source: 'shipped', detail: `${PUBLIC_GOOD_TUF_MIRROR} not reachable (${failureReason(err)})` } };
     }
   }
 }
@@ -121,7 +122,17 @@ async function fetchPublicGood(options: TrustedRootOptions): Promise<object> {
   }
 }
 
-function shortReason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0]!.slice(0, 160);
+/**
+ * Why the repository could not be reached, in one line: tuf-js says only "error refreshing TUF
+ * metadata"; the cause chain holds the useful part (fetch failed: getaddrinfo ENOTFOUND …).
+ */
+export function failureReason(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    if (!(e instanceof Error)) break;
+  }
+  const line = parts.join(': ') || 'unknown error';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

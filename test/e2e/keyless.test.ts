@@ -173,7 +173,8 @@ describe.each(TEST_REGISTRY_KINDS)('keyless signatures over OCI, judged by cosig
       variant: 'good',
       flags: (s) => ['--certificate-identity-regexp', '^https://github\\.com/someone-else/', '--certificate-oidc-issuer', s.fixture.issuer, '--trusted-root', s.fixture.trustedRoot],
       cosign: /expected SAN value to match regex/,
-      ours: /\bidentity: certificate identity "[^"]+" does not match \//,
+      // the pattern as typed, not RegExp.source's https:\/\/…
+      ours: /\bidentity: certificate identity "[^"]+" does not match \/\^https:\/\/github\\\.com\/someone-else\/\//,
     },
     {
       name: 'the wrong issuer',
@@ -194,7 +195,7 @@ describe.each(TEST_REGISTRY_KINDS)('keyless signatures over OCI, judged by cosig
       variant: 'good',
       flags: (s) => [...identityFlags(s), '--trusted-root', foreignRoot],
       cosign: /not enough verified log entries|unknown authority/,
-      ours: /\b(timestamps|certificate): /,
+      ours: /\b(timestamps|certificate|tlog): .*\((no (timestamp authority|transparency log|CT log|certificate authority) of the trusted root|the certificate does not chain)/,
     },
     {
       name: 'a certificate expired before the log entry',
@@ -244,6 +245,32 @@ describe.each(TEST_REGISTRY_KINDS)('keyless signatures over OCI, judged by cosig
       expect(p.stderr).toMatch(ours);
       expect(existsSync(out) ? await readdir(out) : []).toEqual([]);
     });
+  });
+
+  it('without --trusted-root (the public-good default) the test Sigstore\'s signature is refused quickly, naming the root tried and --trusted-root', async () => {
+    const s = subjects.good;
+    // Our own TUF cache, so the user's is not touched; offline the fetch fails at once and the shipped copy is used.
+    const env = { POLICYOCI_CACHE_DIR: join(work, 'policyoci-cache') };
+    const started = Date.now();
+    const v = await runCli(['verify', s.ref, ...identityFlags(s)], { env });
+    expect(v.code, v.stderr).toBe(6);
+    expect(Date.now() - started).toBeLessThan(15_000); // the TUF attempt is bounded to 5 s
+    expect(v.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const hint = /checked against Sigstore's public-good trusted root \((the copy shipped with the executable|from https:\/\/tuf-repo-cdn\.sigstore\.dev)\); a signature made with another Sigstore \(a private deployment\) needs its --trusted-root FILE/;
+    expect(v.stderr).toMatch(hint);
+    // Offline, the warning says why the shipped copy was used (the network error, not just "error refreshing TUF metadata").
+    if (/the copy shipped/.test(v.stderr)) expect(v.stderr).toMatch(/Warning: using Sigstore's public-good trusted root as shipped with the executable \(not refreshed\): https:\/\/tuf-repo-cdn\.sigstore\.dev not reachable \(.+: .+\)/);
+    const j = await runCli(['verify', s.ref, ...identityFlags(s), '--format', 'json'], { env });
+    expect(j.code).toBe(6);
+    const error = (JSON.parse(j.stderr.split('\n').find((l) => l.startsWith('{'))!) as { error: { code: string; details: string[] } }).error;
+    expect(error.code).toBe('UNSAFE_CONTENT');
+    expect(error.details).toHaveLength(2);
+    expect(error.details[1]).toMatch(hint);
+    const out = join(work, 'pulled-public-good');
+    const p = await runCli(['pull', s.ref, ...identityFlags(s), '-o', out], { env });
+    expect(p.code, p.stderr).toBe(6);
+    expect(p.stderr).toMatch(hint);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('cosign stayed offline throughout: its TUF cache is still empty', async () => {

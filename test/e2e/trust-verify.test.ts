@@ -4,7 +4,7 @@
 // (referrers API); a bundle of another key, of another artifact, or tampered is refused (exit 6,
 // naming the check), with nothing written, copied or applied, and no cluster contacted. The
 // keyless flags refuse a key-signed artifact the same way, before the (dead) cluster.
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,11 @@ describe.each(TEST_REGISTRY_KINDS)('cosign v3 bundles verified by us, on %s', (k
     expect(text.stdout).toMatch(/1 of 1 signature verifies with the key\n {2}ok {6}referrer sha256:[a-f0-9]{64} sigstore bundle v0\.3 dsse \(key\)/);
     const bad = await runCli(['verify', signed, '--key', otherPub], { env });
     expect(bad.code, bad.stderr).toBe(6);
-    expect(bad.stderr).toMatch(/no signature of .* verifies with the key \(1 checked; signature: signature verification failed\); refused/);
+    // cosign's key hint (base64 SHA-256 of the DER SubjectPublicKeyInfo) says why: signed with another key.
+    const hint = async (file: string) => createHash('sha256').update(createPublicKey(await readFile(file, 'utf8')).export({ format: 'der', type: 'spki' })).digest('base64');
+    const note = `the bundle names another key: hint ${await hint(pub)}, the given key's is ${await hint(otherPub)}`;
+    expect(bad.stderr).toContain(`(1 checked; signature: signature verification failed (${note})); refused\n`);
+    expect(bad.stderr.trimEnd().split('\n')).toHaveLength(2); // the message, one line per signature; no stack
   });
 
   it('pull --verify-key writes a cosign-v3-signed artifact and refuses another key, writing nothing', async () => {

@@ -1,6 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, loadPrivateKeyText, loadPublicKeyText, pem, signPayload, verifyPayload } from '../../../src/signing/keys.ts';
+import { generateKeyPair, loadPrivateKeyText, loadPublicKey, loadPublicKeyText, pem, signPayload, verifyPayload } from '../../../src/signing/keys.ts';
 import { buildPayload, parsePayload } from '../../../src/signing/simplesigning.ts';
 
 describe('signing keys', () => {
@@ -29,6 +31,15 @@ describe('signing keys', () => {
   it('refuses files that hold no key', async () => {
     await expect(loadPrivateKeyText('nothing here', 'x')).rejects.toThrow(/no PEM block/);
     expect(() => loadPublicKeyText(pem('PUBLIC KEY', Buffer.from('junk')), 'y')).toThrow(/not a usable key/);
+  });
+
+  it('says so when --key / --verify-key is given the private key or a missing file, in one line', async () => {
+    const pair = await generateKeyPair('pw');
+    expect(() => loadPublicKeyText(pair.privateKey, 'cosign.key')).toThrow('cosign.key is a private key: give the public key (cosign.pub, a "PUBLIC KEY" PEM block)');
+    expect(() => loadPublicKeyText(pem('CERTIFICATE', Buffer.from('x')), 'c.pem')).toThrow('c.pem holds no public key (a "PUBLIC KEY" PEM block, as in cosign.pub)');
+    const missing = join(tmpdir(), `policyoci-no-such-key-${process.pid}.pub`);
+    await expect(loadPublicKey(missing)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `cannot read key ${missing}: no such file or directory` });
+    await expect(loadPublicKey(tmpdir())).rejects.toMatchObject({ code: 'IO', message: `cannot read key ${tmpdir()}: it is a directory` });
   });
 
   it('writes the simple-signing payload byte for byte as sigstore marshals it', () => {

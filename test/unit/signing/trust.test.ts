@@ -17,7 +17,7 @@ import { SIGSTORE_BUNDLE_V03_TYPE, summarizeSignatures } from '../../../src/sign
 import type { Descriptor } from '../../../src/oci/types.ts';
 import { publicGoodTrustedRoot, summarizeBundle } from '../../../src/signing/sigstore.ts';
 import { checkTrustPolicy, TrustVerifier, type TrustPolicy } from '../../../src/signing/trust.ts';
-import { TrustedRootLoader } from '../../../src/signing/trustroot.ts';
+import { failureReason, readTrustedRootFile, TrustedRootLoader } from '../../../src/signing/trustroot.ts';
 import { REPO_ROOT } from '../../support/cli.ts';
 
 const SUITE = join(REPO_ROOT, '..', 'shared', 'fixtures', 'sigstore-conformance', 'bundle-verify');
@@ -161,6 +161,9 @@ describe('TrustVerifier', () => {
         const r = await check({ keyless: policy, trustedRootPath: rootFile }, digest);
         expect(r.verdicts, failed).toEqual([expect.objectContaining({ valid: false, failedCheck: failed })]);
       }
+      // A regular expression is shown as typed (RegExp.source would print https:\/\/…).
+      const slashes = await check({ keyless: { identityRegexp: '^https://github.com/someone-else/', issuer: ACTIONS }, trustedRootPath: rootFile }, digest);
+      expect(slashes.verdicts[0]?.reason).toBe(`certificate identity "${BEACON}" does not match /^https://github.com/someone-else//`);
       // A key cannot satisfy a certificate bundle.
       expect((await check({ keyPath: keys.signer.pub }, digest)).verdicts).toEqual([expect.objectContaining({ valid: false, failedCheck: 'bundle' })]);
     });
@@ -177,6 +180,11 @@ describe('TrustVerifier', () => {
       expect((await check({ keyless, trustedRootPath: join(SUITE, name, 'trusted_root.json') }, digest)).verified).toBe(1);
       const wrongRoot = await check({ keyless, trustedRootPath: rootFile }, digest);
       expect(wrongRoot.verdicts).toEqual([expect.objectContaining({ valid: false, failedCheck: expect.stringMatching(/certificate|tlog|timestamps/) })]);
+      // sigstore-js's words ("timestamp could not be verified", …) get what they mean: the root lacks the authority.
+      expect(wrongRoot.verdicts[0]?.reason).toMatch(/\((no (timestamp authority|transparency log|CT log|certificate authority) of the trusted root|the certificate does not chain to a certificate authority of the trusted root)\b/);
+      // The root was a file the user gave: no public-good hint under the refusal.
+      const refused = await requireTrust(layout, 'layout', digest, new TrustVerifier({ keyless, trustedRootPath: rootFile })).catch((err: unknown) => err as { details: string[] });
+      expect((refused as { details: string[] }).details).toHaveLength(1);
     });
   });
 
@@ -206,5 +214,24 @@ describe('TrustVerifier', () => {
     expect(['tuf', 'shipped']).toContain(loaded.used.source);
     if (loaded.used.source === 'shipped') expect(loaded.json).toEqual(publicGoodTrustedRoot());
     expect(Date.now() - started).toBeLessThan(4000);
+    // The reason names what failed (tuf-js's own message alone is "error refreshing TUF metadata").
+    if (loaded.used.source === 'shipped') expect(loaded.used.detail).toMatch(/^https:\/\/tuf-repo-cdn\.sigstore\.dev not reachable \(.+: .+\)$/);
+  });
+
+  it('words an unreachable TUF repository with the causes of the error, on one bounded line', () => {
+    const dns = Object.assign(new Error('getaddrinfo ENOTFOUND tuf-repo-cdn.sigstore.dev'), { code: 'ENOTFOUND' });
+    const chained = new Error('error refreshing TUF metadata', { cause: new TypeError('fetch failed', { cause: dns }) });
+    expect(failureReason(chained)).toBe('error refreshing TUF metadata: fetch failed: getaddrinfo ENOTFOUND tuf-repo-cdn.sigstore.dev');
+    // A cause already in its parent's words is not repeated; only first lines; at most 200 characters.
+    expect(failureReason(new Error('fetch failed: boom', { cause: new Error('boom') }))).toBe('fetch failed: boom');
+    expect(failureReason(new Error('first\nsecond'))).toBe('first');
+    expect(failureReason(new Error('x'.repeat(500)))).toHaveLength(200);
+    expect(failureReason('a string')).toBe('a string');
+  });
+
+  it('refuses an unreadable --trusted-root in one line without Node\'s errno prefix (exit 2)', () => {
+    const missing = join(dir, 'no-such-root.json');
+    expect(() => readTrustedRootFile(missing)).toThrow(expect.objectContaining({ code: 'USAGE', message: `--trusted-root ${missing} cannot be read: no such file or directory` }));
+    expect(() => readTrustedRootFile(dir)).toThrow(expect.objectContaining({ code: 'USAGE', message: `--trusted-root ${dir} cannot be read: it is a directory` }));
   });
 });
