@@ -48,7 +48,8 @@ export function readTrustedRootFile(path: string): object {
   } catch (err) {
     if (err instanceof PolicyOciError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PolicyOciError('USAGE', `--trusted-root ${path} cannot be read: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
+    // As for --key (signing/keys.ts): a missing file is NOT_FOUND (exit 4), anything else IO.
+    throw new PolicyOciError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `--trusted-root ${path} cannot be read: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
   }
   try {
     const parsed = JSON.parse(text) as unknown;

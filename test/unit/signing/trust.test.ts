@@ -231,7 +231,7 @@ describe('TrustVerifier', () => {
 
   it('refuses an unreadable --trusted-root in one line without Node\'s errno prefix (exit 2)', () => {
     const missing = join(dir, 'no-such-root.json');
-    expect(() => readTrustedRootFile(missing)).toThrow(expect.objectContaining({ code: 'USAGE', message: `--trusted-root ${missing} cannot be read: no such file or directory` }));
-    expect(() => readTrustedRootFile(dir)).toThrow(expect.objectContaining({ code: 'USAGE', message: `--trusted-root ${dir} cannot be read: it is a directory` }));
+    expect(() => readTrustedRootFile(missing)).toThrow(expect.objectContaining({ code: 'NOT_FOUND', message: `--trusted-root ${missing} cannot be read: no such file or directory` }));
+    expect(() => readTrustedRootFile(dir)).toThrow(expect.objectContaining({ code: 'IO', message: `--trusted-root ${dir} cannot be read: it is a directory` }));
   });
 });
