@@ -14,6 +14,7 @@ import { ANNOTATION_ENGINE, ANNOTATION_TITLE, GENERIC_FILE_LAYERS, GENERIC_TARGZ
 import { isImageManifestType, looksLikeIndex, parseManifest, descriptorsOf } from '../oci/manifest.ts';
 import { printable, readTar } from './tarball.ts';
 import { count } from '../util/plural.ts';
+import { checkBundleManifest, isKyvernoBundleManifest, readKyvernoBundle, type BundleConfig } from './kyverno-bundle.ts';
 
 export interface FoundPolicy {
   object: KubeObject;
@@ -29,6 +30,8 @@ export interface ReadManifest {
   manifest: ImageManifest;
   /** Engine named by the index annotation or guessed from the config media type. */
   engine?: string;
+  /** A Kyverno bundle 1.0 (kyverno-bundle.ts): its config, read and cross-checked against its archive. */
+  kyvernoBundle?: BundleConfig;
 }
 
 export interface ReadResult {
@@ -115,6 +118,11 @@ export async function readArtifact(target: Target, reference: string, options: R
   const layers: Descriptor[] = [];
   for (const m of manifests) {
     if (!Array.isArray(m.manifest.layers)) throw new PolicyOciError('UNSAFE_CONTENT', `manifest ${m.descriptor.digest} has no layers array`);
+    if (isKyvernoBundleManifest(m.manifest)) {
+      // Format 1.0 is read as a whole (config + its one layer), by its own rules, before any fetch.
+      checkBundleManifest(m.manifest, m.descriptor.digest);
+      m.engine = 'kyverno';
+    }
     const config = typeof m.manifest.config?.mediaType === 'string' ? m.manifest.config.mediaType : '';
     if (m.engine === undefined && CONTAINER_IMAGE_CONFIGS.includes(config)) {
       // A container image's layers are file systems, not policy archives: not even fetched.
@@ -135,8 +143,25 @@ export async function readArtifact(target: Target, reference: string, options: R
   }
   if (total > limits.maxTotalBytes) throw new PolicyOciError('LIMIT', `the artifact's layers add up to ${total} bytes, above ${limits.maxTotalBytes}`);
 
+  const policies: FoundPolicy[] = [];
+  const bundleLayers = new Set<string>();
+  for (const m of manifests.filter((x) => isKyvernoBundleManifest(x.manifest))) {
+    const config = m.manifest.config;
+    if (typeof config.size !== 'number' || config.size > limits.maxManifestBytes) {
+      throw new PolicyOciError('LIMIT', `config ${config.digest} is ${config.size} bytes, above the limit of ${limits.maxManifestBytes} (--max-manifest-size)`);
+    }
+    const layer = m.manifest.layers[0]!;
+    const label = `layer ${layer.digest.slice(0, 19)}`;
+    const read = readKyvernoBundle(await target.fetch(config), config.digest, await target.fetch(layer), label, limits.tar);
+    m.kyvernoBundle = read.config;
+    bundleLayers.add(layer.digest);
+    for (const doc of read.documents) {
+      policies.push({ object: doc.object, engine: 'kyverno', source: { file: `${label}:${printable(doc.path)}`, index: doc.documentIndex, line: doc.line }, layer: layer.digest });
+    }
+  }
+
   // Identical layers (same digest) are fetched once but read once per listing.
-  const unique = [...new Map(layers.map((l) => [l.digest, l])).values()].filter((l) => {
+  const unique = [...new Map(layers.filter((l) => !bundleLayers.has(l.digest)).map((l) => [l.digest, l])).values()].filter((l) => {
     const kind = layerKind(l.mediaType);
     if (kind === 'skip') warnings.push(`skipped layer ${l.digest} of media type ${printable(l.mediaType)}`);
     return kind !== 'skip';
@@ -148,7 +173,6 @@ export async function readArtifact(target: Target, reference: string, options: R
     options.onLayer?.(contents.size, unique.length);
   });
 
-  const policies: FoundPolicy[] = [];
   const problems: string[] = [];
   for (const layer of unique) {
     const content = contents.get(layer.digest)!;

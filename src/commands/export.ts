@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { ExportOutput } from '../core/export.ts';
 import { PolicyOciError } from '../errors.ts';
 import { dryRunFrom, withDryRunFlag, type DryRunFlag } from './dryrun.ts';
+import { kyvernoFormatOptions } from './push.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { parseAnnotations, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 
@@ -17,6 +18,7 @@ interface ExportArgs extends PushFlags, KubeFlags, DryRunFlag {
   bundle?: boolean;
   annotation?: string[];
   strict?: boolean;
+  'kyverno-format'?: string;
 }
 
 export const command = 'export [ref]';
@@ -57,7 +59,13 @@ export function builder(y: Argv): Argv<ExportArgs> {
     .example('$0 export localhost:5000/p:v1 --context staging --engine kyverno -l team=platform', 'A selection')
     .example('$0 export ghcr.io/acme/policies:prod --dry-run', 'What would be pushed; nothing is sent')
     .example('$0 export --output-dir ./live -n team-a', 'Files instead of a push')
-    .example('$0 export ghcr.io/acme/policies:backup --strict', 'A backup: fails when any policy kind cannot be read') as unknown as Argv<ExportArgs>;
+    .option('kyverno-format', {
+      type: 'string',
+      choices: ['layers', 'bundle-1.0'],
+      describe: 'How policies.kyverno.io policies are pushed: layers (default; what kyverno oci pull up to 1.19 reads) or bundle-1.0 (Kyverno CEL Policy Bundle 1.0; only those kinds may be selected)',
+    })
+    .example('$0 export ghcr.io/acme/policies:backup --strict', 'A backup: fails when any policy kind cannot be read')
+    .example('$0 export ghcr.io/acme/cel-policies:v1 --kind validatingpolicies.policies.kyverno.io --kyverno-format bundle-1.0', 'The ValidatingPolicies as a Kyverno CEL Policy Bundle 1.0') as unknown as Argv<ExportArgs>;
 }
 
 export async function handler(args: ExportArgs): Promise<void> {
@@ -89,7 +97,7 @@ async function outputFrom(args: ExportArgs): Promise<ExportOutput> {
   const dryRun = dryRunFrom(args, { server: false });
   if (directory) {
     if (args.ref) throw new PolicyOciError('USAGE', 'export takes a destination REF or --output-dir, not both');
-    refusePushFlags(args, 'with --output-dir: nothing is pushed', ['bundle', 'annotation']);
+    refusePushFlags(args, 'with --output-dir: nothing is pushed', ['bundle', 'annotation', 'kyverno-format']);
     if (dryRun !== 'none') throw new PolicyOciError('USAGE', '--dry-run shows what would be pushed; with --output-dir nothing is pushed');
     return { directory, force: args.force ?? false };
   }
@@ -102,5 +110,6 @@ async function outputFrom(args: ExportArgs): Promise<ExportOutput> {
     annotations: parseAnnotations(args.annotation),
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     dryRun: dryRun === 'client' ? 'client' : 'none',
+    ...kyvernoFormatOptions(args['kyverno-format']),
   };
 }

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { PushResult, SplitPushOptions } from '../core/push.ts';
+import type { KyvernoFormat, PushResult, SplitPushOptions } from '../core/push.ts';
 import { PolicyOciError } from '../errors.ts';
 import { dryRunFrom, withDryRunFlag, type DryRunFlag } from './dryrun.ts';
 import { parseAnnotations, readStdin, STDIN_MARKER, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
@@ -14,6 +14,7 @@ interface PushArgs extends RegistryFlags, ConcurrencyFlag, DryRunFlag {
   'skip-validation'?: boolean;
   exclude?: string[];
   'split-engines'?: boolean;
+  'kyverno-format'?: string;
 }
 
 export const command = 'push [ref] [paths..]';
@@ -30,7 +31,13 @@ export function builder(y: Argv): Argv<PushArgs> {
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
     .option('exclude', { type: 'string', array: true, describe: 'Leave out files matching this .gitignore pattern (repeatable; a .policyociignore in a directory works the same)' })
     .option('split-engines', { type: 'boolean', describe: 'One artifact per engine (REF-kyverno, REF-kubearmor, or {engine} in REF) instead of an index: what kyverno oci pull reads' })
+    .option('kyverno-format', {
+      type: 'string',
+      choices: ['layers', 'bundle-1.0'],
+      describe: 'How policies.kyverno.io policies are written: layers (default; what kyverno oci pull up to 1.19 reads) or bundle-1.0 (Kyverno CEL Policy Bundle 1.0: one directory archived byte for byte, index config; SOURCE_DATE_EPOCH sets its creation time)',
+    })
     .example('$0 push localhost:5000/policies:v1 ./policies', 'Push a directory of Kyverno/KubeArmor policies')
+    .example('$0 push localhost:5000/cel-policies:v1 ./examples/policies/kyverno-cel --kyverno-format bundle-1.0', 'A Kyverno CEL Policy Bundle 1.0 of a directory of policies.kyverno.io policies')
     .example('$0 push -i ghcr.io/acme/policies:v1,latest -p a.yaml -p b.yaml', 'The proposals\' form, with two tags')
     .example('$0 push --oci-layout ./layout:v1 ./policies', 'Push into an OCI image layout directory')
     .example('cat p.yaml | $0 push localhost:5000/p:v1 -', 'Read policies from stdin')
@@ -56,6 +63,14 @@ function destinationAndPaths(args: PushArgs): { reference: string; paths: string
   return { reference, paths };
 }
 
+/** --kyverno-format, and for bundle-1.0 SOURCE_DATE_EPOCH (the only environment value the format may use). */
+export function kyvernoFormatOptions(format: string | undefined): { kyvernoFormat?: KyvernoFormat; sourceDateEpoch?: string } {
+  if (format === undefined || format === 'layers') return format ? { kyvernoFormat: 'layers' } : {};
+  if (format !== 'bundle-1.0') throw new PolicyOciError('USAGE', `--kyverno-format ${format}: layers or bundle-1.0`);
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return { kyvernoFormat: 'bundle-1.0', ...(epoch !== undefined && epoch !== '' ? { sourceDateEpoch: epoch } : {}) };
+}
+
 export async function handler(args: PushArgs): Promise<void> {
   // First: `push --dry-run REF PATH` gives REF to --dry-run, and this error says so.
   const dryRun = dryRunFrom(args, { server: false });
@@ -78,6 +93,7 @@ export async function handler(args: PushArgs): Promise<void> {
     dryRun,
     concurrency: args.concurrency,
     exclude: args.exclude ?? [],
+    ...kyvernoFormatOptions(args['kyverno-format']),
     // `{engine}` in REF asks for one artifact per engine as plainly as the flag does.
     splitEngines: args['split-engines'] === true || reference.includes(ENGINE_PLACEHOLDER),
   };

@@ -3,7 +3,8 @@
 // Kinds that could not be read are warned about and listed in `skipped`, never silently left out;
 // with `strict`, a kind the cluster serves but that could not be read fails the export before
 // anything is written or pushed (a backup must not succeed with part of the policies).
-import { packPolicies, type PackedArtifact } from '../artifact/pack.ts';
+import { packPolicies, singleEngine, type PackedArtifact } from '../artifact/pack.ts';
+import { checkDocuments, isBundleKind, packKyvernoBundle } from '../artifact/kyverno-bundle.ts';
 import { publish, type PublishResult } from '../artifact/publish.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
 import { findKind, loadEngines } from '../engines/index.ts';
@@ -32,7 +33,18 @@ export interface ExportSelection {
 /** Where the policies go: files in a directory, or an artifact pushed to a reference. */
 export type ExportOutput =
   | { directory: string; force: boolean }
-  | { reference: string; store: StoreOptions; bundle: boolean; annotations: Record<string, string>; concurrency?: number; dryRun: PushDryRun };
+  | {
+      reference: string;
+      store: StoreOptions;
+      bundle: boolean;
+      annotations: Record<string, string>;
+      concurrency?: number;
+      dryRun: PushDryRun;
+      /** 'bundle-1.0': a Kyverno CEL Policy Bundle 1.0 (every exported policy must be a policies.kyverno.io kind). */
+      kyvernoFormat?: 'layers' | 'bundle-1.0';
+      /** SOURCE_DATE_EPOCH, for bundle-1.0's creation time. */
+      sourceDateEpoch?: string;
+    };
 
 /** export writes to no cluster: there is nothing for a server to check. */
 export type PushDryRun = Exclude<DryRun, 'server'>;
@@ -177,11 +189,44 @@ export async function readCluster(kube: KubeOptions, selection: ExportSelection,
 }
 
 /** Packs the live policies as push would; an empty cluster is an error (nothing to push). */
-export function packLive(live: LivePolicies, options: { bundle?: boolean; annotations?: Record<string, string> }): PackedArtifact {
+export function packLive(
+  live: LivePolicies,
+  options: { bundle?: boolean; annotations?: Record<string, string>; kyvernoFormat?: 'layers' | 'bundle-1.0'; sourceDateEpoch?: string },
+): PackedArtifact {
   if (live.documents.length === 0) {
     throw new PolicyOciError('NOT_FOUND', `no policies found in context ${live.context}${live.skipped.length ? ` (${live.skipped.length} kind(s) could not be read)` : ''}; nothing was pushed`);
   }
+  if (options.kyvernoFormat === 'bundle-1.0') return packLiveBundle(live, options);
   return packPolicies(live.documents, loadEngines(), { bundle: options.bundle ?? false, annotations: options.annotations ?? {} });
+}
+
+/**
+ * The live policies as a Kyverno CEL Policy Bundle 1.0: one canonical YAML file per policy (the
+ * names export --output-dir writes). Policies the format does not carry refuse the export as a
+ * whole (nothing silently left out): select the policies.kyverno.io kinds with --kind.
+ */
+function packLiveBundle(live: LivePolicies, options: { bundle?: boolean; annotations?: Record<string, string>; sourceDateEpoch?: string }): PackedArtifact {
+  if (options.bundle) throw new PolicyOciError('USAGE', '--bundle (one tar+gzip per engine, this tool\'s format) and --kyverno-format bundle-1.0 exclude each other');
+  const objects = live.documents.map((d) => d.object);
+  const other = objects.filter((o) => !isBundleKind(o.apiVersion, o.kind));
+  if (other.length > 0) {
+    const kinds = [...new Set(other.map((o) => `${o.kind} (${o.apiVersion})`))];
+    throw new PolicyOciError(
+      'INVALID_INPUT',
+      `--kyverno-format bundle-1.0 carries only the policies.kyverno.io kinds, and context ${live.context} gave ${count(other.length, 'other policy', 'other policies')} (${kinds.join(', ')}); nothing was pushed: select the policies.kyverno.io kinds with --kind (e.g. --kind validatingpolicies.policies.kyverno.io), and export the rest without --kyverno-format`,
+      { details: other.slice(0, 50).map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`) },
+    );
+  }
+  const names = assignFileNames(objects);
+  const files = objects.map((o, i) => ({ path: names[i]!, content: Buffer.from(stringifyCanonical(o), 'utf8') }));
+  const checked = checkDocuments(files, (p) => `${live.context}:${p}`, true);
+  if (checked.problems.length) throw new PolicyOciError('INVALID_INPUT', `cannot write the live policies as a Kyverno bundle 1.0: ${checked.problems[0]}`, { details: checked.problems.slice(0, 50) });
+  return singleEngine(
+    packKyvernoBundle(files, checked.documents, {
+      annotations: options.annotations ?? {},
+      ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
+    }).packed,
+  );
 }
 
 async function writeLiveFiles(live: LivePolicies, dir: string, force: boolean): Promise<string[]> {

@@ -1,6 +1,7 @@
 // inspect: what an artifact holds, without writing anything.
 import type { ReadLimits } from '../artifact/limits.ts';
 import { readArtifact } from '../artifact/unpack.ts';
+import type { BundleConfig } from '../artifact/kyverno-bundle.ts';
 import type { Descriptor } from '../oci/types.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
 import { resolveOptional } from '../content/resolve.ts';
@@ -32,6 +33,8 @@ export interface InspectResult {
     configMediaType: string;
     annotations: Record<string, string>;
     layers: Array<Pick<Descriptor, 'mediaType' | 'digest' | 'size'> & { annotations: Record<string, string> }>;
+    /** A Kyverno CEL Policy Bundle 1.0: its config (read and cross-checked against the archive). */
+    kyvernoBundle?: BundleConfig;
   }>;
   policies: Array<{ engine: string; apiVersion: string; kind: string; namespace?: string; name: string; layer: string }>;
   /** The signatures found for the digest (cosign .sig tag, signature and bundle referrers), as they describe themselves: NOT verified (use verify). */
@@ -62,6 +65,7 @@ export async function inspect(options: InspectOptions, reporter: Reporter = sile
         layers: m.manifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, annotations: l.annotations ?? {} })),
       };
       if (m.engine) out.engine = m.engine;
+      if (m.kyvernoBundle) out.kyvernoBundle = m.kyvernoBundle;
       return out;
     }),
     policies: sortPolicies(read.policies).map((p) => {

@@ -3,6 +3,8 @@
 // `splitEngines` pushes one artifact per engine, each under its own reference (engineReference).
 import { packPolicies, singleEngine, type PackedArtifact } from '../artifact/pack.ts';
 import { publish, type PublishResult } from '../artifact/publish.ts';
+import { checkDocuments, packKyvernoBundle, parseDescriptor, type BundleConfig } from '../artifact/kyverno-bundle.ts';
+import { readBundleRoot } from '../artifact/kyverno-bundle-input.ts';
 import { openTarget, parseLayoutReference, type OpenedTarget, type StoreOptions } from '../content/open.ts';
 import { loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
@@ -25,7 +27,17 @@ export interface PushInput {
   exclude?: string[];
   /** OCI 1.1 `subject` of the packed manifests (attach: the image the policies protect). */
   subject?: Descriptor;
+  /**
+   * How policies.kyverno.io policies are written: 'layers' (default: the per-layer format Kyverno
+   * CLIs 1.9–1.19 read) or 'bundle-1.0' (Kyverno CEL Policy Bundle 1.0, one bundle root).
+   */
+  kyvernoFormat?: KyvernoFormat;
+  /** SOURCE_DATE_EPOCH (bundle-1.0: the creation time recorded; else none is). */
+  sourceDateEpoch?: string;
 }
+
+export type KyvernoFormat = 'layers' | 'bundle-1.0';
+export const KYVERNO_FORMATS: readonly KyvernoFormat[] = ['layers', 'bundle-1.0'];
 
 export interface PushOptions extends PushInput {
   /** Destination: a registry reference (several tags: `repo:a,b`) or, with store.ociLayout, `DIR:tag`. */
@@ -47,6 +59,8 @@ export interface SplitPushOptions extends PushOptions {
 
 interface PushedEngines {
   reference: string;
+  /** Set when the artifact is a Kyverno CEL Policy Bundle (kyverno-bundle.ts). */
+  kyvernoFormat?: 'bundle-1.0';
   policies: number;
   engines: Array<{ engine: string; digest: string; policies: number }>;
   warnings: string[];
@@ -86,6 +100,8 @@ export interface PreparedPush {
   documents: PolicyDocument[];
   packed: PackedArtifact;
   warnings: string[];
+  /** bundle-1.0: the config written (resource index and sets). */
+  kyvernoBundle?: BundleConfig;
 }
 
 /** Where a split push puts one engine's artifact: `{engine}` replaced, or else `-<engine>` added to each tag. */
@@ -125,6 +141,7 @@ export function indexWarning(engines: readonly string[], remedy: string): string
 }
 
 export async function preparePush(input: PushInput, reporter: Reporter = silentReporter): Promise<PreparedPush> {
+  if (input.kyvernoFormat === 'bundle-1.0') return prepareBundlePush(input, reporter);
   const { warnings, warn } = collectWarnings(reporter);
   const loaded = await loadPolicies(input.paths, {
     validate: !input.skipValidation,
@@ -137,6 +154,43 @@ export async function preparePush(input: PushInput, reporter: Reporter = silentR
   if (loaded.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${input.paths.join(', ')}`);
   const packed = packPolicies(loaded, loadEngines(), { bundle: input.bundle ?? false, annotations: input.annotations ?? {}, ...(input.subject ? { subject: input.subject } : {}) });
   return { documents: loaded, packed, warnings };
+}
+
+/**
+ * Kyverno bundle 1.0: one bundle root (a directory or one file) archived as it is. Every document
+ * must be one of the 11 policies.kyverno.io kinds: a mixed set is refused as a whole, naming what
+ * stays in the per-layer format (pushed without --kyverno-format, from another directory).
+ */
+async function prepareBundlePush(input: PushInput, reporter: Reporter): Promise<PreparedPush> {
+  const { warnings, warn } = collectWarnings(reporter);
+  if (input.paths.length !== 1 || input.paths[0] === '-') {
+    throw new PolicyOciError('USAGE', '--kyverno-format bundle-1.0 archives one bundle root: give exactly one directory or file (not stdin)');
+  }
+  if (input.bundle) throw new PolicyOciError('USAGE', '--bundle (one tar+gzip per engine, this tool\'s format) and --kyverno-format bundle-1.0 exclude each other');
+  if (input.exclude?.length) throw new PolicyOciError('USAGE', '--exclude does not apply to --kyverno-format bundle-1.0: the format archives every .yaml/.yml file of the bundle root (hidden paths are skipped)');
+  if (input.subject) throw new PolicyOciError('USAGE', 'a Kyverno bundle 1.0 has no subject (the format forbids it)');
+  const rootPath = input.paths[0]!;
+  const root = await readBundleRoot(rootPath);
+  const descriptor = root.descriptor ? parseDescriptor(root.descriptor.content, root.descriptor.path) : undefined;
+  const checked = checkDocuments(root.files, (p) => `${rootPath.replace(/\/+$/, '')}/${p}`, true);
+  if (checked.problems.length) {
+    throw new PolicyOciError('INVALID_INPUT', `refused the bundle root ${rootPath}: ${count(checked.problems.length, 'problem')}, first: ${checked.problems[0]}`, { details: checked.problems.slice(0, 50) });
+  }
+  if (checked.documents.length === 0) throw new PolicyOciError('INVALID_INPUT', `no policy found in ${rootPath}: a Kyverno bundle 1.0 needs at least one resource`);
+  // The schema check every push makes (the same objects, read again by the loader).
+  const loaded = await loadPolicies(root.absolute, {
+    validate: !input.skipValidation,
+    onWarning: warn,
+    onProgress: (done, total) => reporter.progress(`Checking files: ${done}/${total}`),
+  });
+  for (const doc of loaded) for (const w of doc.warnings ?? []) warn(w);
+  const written = packKyvernoBundle(root.files, checked.documents, {
+    ...(descriptor ? { descriptor } : {}),
+    ...(input.sourceDateEpoch !== undefined ? { sourceDateEpoch: input.sourceDateEpoch } : {}),
+    annotations: input.annotations ?? {},
+  });
+  for (const w of written.warnings) warn(w);
+  return { documents: loaded, packed: singleEngine(written.packed), warnings, kyvernoBundle: written.config };
 }
 
 export function push(options: PushOptions, reporter?: Reporter): Promise<PublishedPush | DryRunPush>;
@@ -162,7 +216,8 @@ export async function push(options: PushOptions & { splitEngines?: boolean }, re
       const engines = packed.manifests.map((m) => m.engine);
       warn(indexWarning(engines, `--split-engines pushes one artifact per engine instead (each tag with ${engines.map((e) => `-${e}`).join(' or ')} added, or ${ENGINE_PLACEHOLDER} in the reference replaced)`));
     }
-    return { ...(await pushOne(target, packed, options, reporter)), warnings };
+    const format = prepared.kyvernoBundle ? { kyvernoFormat: 'bundle-1.0' as const } : {};
+    return { ...(await pushOne(target, packed, options, reporter)), ...format, warnings };
   }
   const artifacts: EngineArtifact[] = [];
   for (const m of packed.manifests) artifacts.push(await pushOne(opened.get(m.engine)!, singleEngine(m), options, reporter));

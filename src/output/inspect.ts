@@ -9,6 +9,11 @@ export function inspectText(r: InspectResult): string {
   for (const [k, v] of Object.entries(r.annotations)) lines.push(`Annotation: ${k}=${v}`);
   for (const m of r.manifests) {
     lines.push('', `Manifest ${m.digest}${m.engine ? ` (engine: ${m.engine})` : ''}`, `  config: ${m.configMediaType}`);
+    const b = m.kyvernoBundle;
+    if (b) {
+      const about = [b.name && `name ${b.name}`, b.version && `version ${b.version}`, b.created && `created ${b.created}`].filter(Boolean).join(', ');
+      lines.push(`  Kyverno CEL Policy Bundle ${b.formatVersion}${about ? ` (${about})` : ''}: ${count(b.resources.length, 'resource')} in ${b.sets.map((s) => `${s.name} [${s.type}]`).join(', ')}; index checked against the archive`);
+    }
     for (const l of m.layers) {
       const title = l.annotations[ANNOTATION_TITLE];
       lines.push(`  layer ${l.digest} ${l.size} B ${l.mediaType}${title ? ` ${title}` : ''}`);

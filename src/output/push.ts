@@ -18,7 +18,7 @@ function body(r: PushResult): string[] {
   if (r.dryRun === 'client') return dryRunText(r);
   if (r.unchanged) return [`unchanged: ${r.reference} already points at ${r.digest} (${count(r.policies, 'policy')})`];
   return [
-    `Pushed ${count(r.policies, 'policy')} (${r.engines.map((e) => `${e.engine}: ${e.policies}`).join(', ')}) to ${r.reference}`,
+    `Pushed ${count(r.policies, 'policy')} (${r.engines.map((e) => `${e.engine}: ${e.policies}`).join(', ')}) to ${r.reference}${r.kyvernoFormat ? ' as a Kyverno CEL Policy Bundle 1.0' : ''}`,
     `Uploaded ${r.blobsUploaded} of ${count(r.blobsTotal, 'blob')} (${count(r.bytesUploaded, 'byte')})`,
     `Digest: ${r.digest}`,
   ];
@@ -26,7 +26,7 @@ function body(r: PushResult): string[] {
 
 function dryRunText(r: Omit<DryRunPush, 'warnings'>): string[] {
   // One engine: its manifest; several: the index the tag would point at.
-  return [`Would push ${count(r.policies, 'policy')} to ${r.reference} as ${r.digest}`, JSON.stringify(r.manifests.length === 1 ? r.manifests[0] : r.manifest, null, 2)];
+  return [`Would push ${count(r.policies, 'policy')} to ${r.reference} as ${r.digest}${r.kyvernoFormat ? ' (Kyverno CEL Policy Bundle 1.0)' : ''}`, JSON.stringify(r.manifests.length === 1 ? r.manifests[0] : r.manifest, null, 2)];
 }
 
 function splitText(policies: number, artifacts: EngineArtifact[]): string[] {

@@ -210,7 +210,10 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
       if (i !== written && prev !== '--via') p.layouts.push({ dir: layout[1]!, tag: layout[2] ?? 'v1' });
       return w;
     }
-    if (w.quote !== "'" && BARE_HOST.test(v) && !FILE_EXTENSION.test(v) && ours(i)) return { ...w, value: setup.auth.host };
+    // A registry host is a positional (login ghcr.io); a flag's value that looks like one
+    // (--kind validatingpolicies.policies.kyverno.io, --kyverno-format bundle-1.0) is not.
+    const flagValue = prev !== undefined && prev.startsWith('-') && !prev.includes('=');
+    if (w.quote !== "'" && BARE_HOST.test(v) && !FILE_EXTENSION.test(v) && ours(i) && !flagValue) return { ...w, value: setup.auth.host };
     if (/[*?[]/.test(v)) return w; // a glob (e.g. --exclude '*-draft.yaml'), not a file
     if (/\.(ya?ml|json)$/.test(v) && !v.startsWith('-')) p.policyFiles.push(v);
     else if (/\.(key|pub)$/.test(v)) p.keys.push(v);
@@ -293,7 +296,9 @@ describe('every example of every --help runs', () => {
       await writeFile(join(cwd, file), await readFile(policyFiles[i % policyFiles.length]!));
     }
     for (const dir of p.policyDirs) {
-      await cp(policyDir, join(cwd, dir), { recursive: true });
+      // A Kyverno CEL Policy Bundle holds policies.kyverno.io kinds only: its directory gets just those.
+      const celOnly = p.line.includes('--kyverno-format bundle-1.0');
+      await cp(policyDir, join(cwd, dir), { recursive: true, filter: async (src) => !celOnly || !src.endsWith('.yaml') || (await readFile(src, 'utf8')).startsWith('apiVersion: policies.kyverno.io/') });
     }
     for (const key of p.keys) {
       const text = key.endsWith('.pub') ? keys.pub : basename(key) === 'cosign.key' ? keys.encrypted : keys.pem;

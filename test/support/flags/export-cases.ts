@@ -102,6 +102,17 @@ export function exportCases(): FlagCase[] {
       expect(bundled).toHaveLength(2);
       expect(bundled.every((t) => t.endsWith('tar+gzip'))).toBe(true);
     }),
+    exportCase('kyverno-format', `the ${SEED_LABEL} policies: pushed per layer without; with --kyverno-format bundle-1.0 refused (exit 3, nothing pushed): ClusterPolicy and the rest are not policies.kyverno.io kinds`, async (ctx) => {
+      const repo = ctx.kit.id('export-kyverno-format');
+      const ref = `${open(ctx, repo)}:v1`;
+      const run = (extra: string[]) => ctx.kit.run({ args: ['export', ref, '--kubeconfig', K(ctx), '-l', SEED_LABEL, ...extra] });
+      const refused = await run(['--kyverno-format', 'bundle-1.0']);
+      expectExit(refused, [3], 'export --kyverno-format bundle-1.0 of ClusterPolicies');
+      expect(refused.stderr).toMatch(/carries only the policies\.kyverno\.io kinds.*nothing was pushed/);
+      expect(await registryTags(ctx.open.origin, repo)).toEqual([]);
+      expectExit(await run([]), [0], 'export without --kyverno-format');
+      expect(layerTypes(await inspectJson(ctx, ref))).toHaveLength(5);
+    }),
     exportCase('strict', 'the restricted user may not list every kind: exported (those kinds under "skipped") without; failed and nothing written with --strict', async (ctx) => {
       const base = (dir: string) => ({ args: ['export', '--output-dir', dir, '--kubeconfig', clusterOf(ctx).restricted, '--format', 'json'] });
       const lenient = await ctx.kit.ok(base(ctx.kit.dir('exported')));

@@ -78,6 +78,29 @@ const pushCases: FlagCase[] = [
   },
   {
     command: 'push',
+    flag: 'kyverno-format',
+    how: 'inspect: a per-layer Kyverno manifest (config …kyverno.config.v1+json) without; one …bundle.content.v1.tar+gzip layer and the bundle config with --kyverno-format bundle-1.0',
+    async run(ctx) {
+      const dir = ctx.kit.dir('cel-root');
+      writeFileSync(
+        join(dir, 'vpol.yaml'),
+        `# kept byte for byte\napiVersion: policies.kyverno.io/v1\nkind: ValidatingPolicy\nmetadata:\n  name: fw-cel\nspec:\n  validationActions: [Audit]\n  matchConstraints:\n    resourceRules:\n      - apiGroups: ['']\n        apiVersions: [v1]\n        operations: [CREATE]\n        resources: [pods]\n  validations:\n    - expression: "true"\n`,
+      );
+      const pushed = async (extra: string[]) => {
+        const ref = `${open(ctx, ctx.kit.id('push-kyverno-format'))}:v1`;
+        await ctx.kit.ok({ args: ['push', ref, dir, ...extra] });
+        return inspectJson(ctx, ref);
+      };
+      const plain = await pushed([]);
+      expect((plain.manifests[0] as unknown as { configMediaType: string }).configMediaType).toBe('application/vnd.cncf.kyverno.config.v1+json');
+      expect(layerTypes(plain)).toEqual(['application/vnd.cncf.kyverno.policy.layer.v1+yaml']);
+      const bundle = await pushed(['--kyverno-format', 'bundle-1.0']);
+      expect((bundle.manifests[0] as unknown as { configMediaType: string }).configMediaType).toBe('application/vnd.cncf.kyverno.bundle.config.v1+json');
+      expect(layerTypes(bundle)).toEqual(['application/vnd.cncf.kyverno.bundle.content.v1.tar+gzip']);
+    },
+  },
+  {
+    command: 'push',
     flag: 'annotation',
     how: 'inspect shows the manifest annotation fw.example/flag=on only with -a',
     async run(ctx) {
