@@ -4,7 +4,8 @@
 //   npm run build                      dist/cli.cjs + dist/kubectl-policyoci (this machine)
 //   npm run build -- --all-platforms   also dist/<os>_<arch>/ for every release target, the
 //                                      archives, checksums.txt and the krew manifest in dist/release/
-//   options: --no-code-cache (native executable without V8 code cache), --bundle-only
+//   options: --no-code-cache (native executable without V8 code cache), --bundle-only,
+//            --no-minify (a readable bundle, for `node --cpu-prof dist/cli.cjs …`)
 //
 // Run it with the pinned Node (npm run puts node_modules/.bin first on PATH): a SEA blob only
 // works in a Node binary of exactly the version that made it. Other platforms' Node binaries come
@@ -38,6 +39,7 @@ async function main() {
       'all-platforms': { type: 'boolean', default: false },
       'code-cache': { type: 'boolean', default: true },
       'bundle-only': { type: 'boolean', default: false },
+      minify: { type: 'boolean', default: true },
     },
     allowNegative: true,
   });
@@ -51,7 +53,7 @@ async function main() {
 
   const t0 = performance.now();
   const stamp = await buildStamp();
-  await bundle(pkg.version, stamp);
+  await bundle(pkg.version, stamp, { minify: values.minify });
   log(`bundle   dist/cli.cjs ${kib((await readFile(BUNDLE)).length)}, commit ${stamp.commit || 'unknown'}, ${stamp.buildDate} (${ms(t0)})`);
   if (values['bundle-only']) return;
 
@@ -113,17 +115,20 @@ export async function buildStamp() {
 
 const rfc3339 = (date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** esbuild: one minified CommonJS file, because a SEA's main script must be CommonJS. */
-export async function bundle(version, stamp = { commit: '', buildDate: '' }) {
+/**
+ * esbuild: one minified CommonJS file, because a SEA's main script must be CommonJS.
+ * `outfile`/`minify`: for profiles (`node --cpu-prof` on an unminified bundle, bench/README.md).
+ */
+export async function bundle(version, stamp = { commit: '', buildDate: '' }, { outfile = BUNDLE, minify = true } = {}) {
   await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: ['src/main.ts'],
-    outfile: BUNDLE,
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node26',
     format: 'cjs',
-    minify: true,
+    minify,
     legalComments: 'eof', // keep the notices that dependencies mark as legal (/*! */, @license)
     loader: { '.json': 'json' },
     // Optional native add-ons of ws/node-fetch: their users fall back when require() fails.
@@ -139,23 +144,60 @@ export async function bundle(version, stamp = { commit: '', buildDate: '' }) {
     },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
-    plugins: [lazyStringWidth],
+    plugins: [lazyStringWidth, undiciCore, precompiledValidators],
   });
   // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
   // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
-  const code = await readFile(BUNDLE, 'utf8');
+  const code = await readFile(outfile, 'utf8');
   if (code.split(BUILD_ID_PLACEHOLDER).length !== 2) throw new Error('build id placeholder not found exactly once in the bundle');
   const id = createHash('sha256').update(code).digest('hex');
-  await writeFile(BUNDLE, code.replace(BUILD_ID_PLACEHOLDER, id));
+  await writeFile(outfile, code.replace(BUILD_ID_PLACEHOLDER, id));
 }
 
-/** yargs' and cliui's `string-width` → scripts/shims/lazy-string-width.cjs (why: in that file). */
+/** yargs', cliui's and wrap-ansi's `string-width` → scripts/shims/lazy-string-width.cjs (why: in that file). */
 const lazyStringWidth = {
   name: 'lazy-string-width',
   setup(build) {
     build.onResolve({ filter: /^string-width$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/](yargs|cliui)[\\/]/.test(args.importer)) return undefined;
+      if (!/[\\/]node_modules[\\/](yargs|cliui|wrap-ansi)[\\/]/.test(args.importer)) return undefined;
       return { path: path.join(ROOT, 'scripts', 'shims', 'lazy-string-width.cjs') };
+    });
+  },
+};
+
+/** Our registry and cluster clients' `undici` → scripts/shims/undici-core.cjs (why: in that file). */
+const undiciCore = {
+  name: 'undici-core',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, (args) => {
+      if (!/[\\/]src[\\/](registry[\\/]|kube[\\/]http\.ts$)/.test(args.importer)) return undefined;
+      return { path: path.join(ROOT, 'scripts', 'shims', 'undici-core.cjs') };
+    });
+  },
+};
+
+/**
+ * src/policy/validate-precompiled.ts → a table of every kind's schema validator, compiled now by ajv
+ * into standalone code (src/policy/validate-standalone.ts), each module evaluated only when a
+ * policy of its kind is validated: no run compiles a schema (that was ~100 ms of a push of 10).
+ */
+const precompiledValidators = {
+  name: 'precompiled-validators',
+  setup(build) {
+    let generated;
+    const validators = () => (generated ??= import('../src/policy/validate-standalone.ts').then((m) => m.standaloneValidators()));
+    build.onLoad({ filter: /[\\/]src[\\/]policy[\\/]validate-precompiled\.ts$/ }, async () => {
+      const { table } = await validators();
+      const entries = Object.entries(table).map(([key, id]) => `  ${JSON.stringify(key)}: () => import('policyoci-validator:${id}').then((m) => m.default),`);
+      return { loader: 'js', contents: `export const precompiled = {\n${entries.join('\n')}\n};\n` };
+    });
+    build.onResolve({ filter: /^policyoci-validator:/ }, (args) => ({ path: args.path, namespace: 'policyoci-validator' }));
+    build.onLoad({ filter: /.*/, namespace: 'policyoci-validator' }, async (args) => {
+      const { modules } = await validators();
+      const m = modules.find((x) => `policyoci-validator:${x.id}` === args.path);
+      if (!m) throw new Error(`no validator ${args.path}`);
+      // The standalone code requires ajv's small run-time helpers (ajv/dist/runtime/*).
+      return { loader: 'js', contents: m.source, resolveDir: ROOT };
     });
   },
 };
@@ -166,8 +208,12 @@ const BUILD_ID_PLACEHOLDER = 'policyoci-build-id-placeholder'.padEnd(64, '-');
  * Makes `out` from the Node binary `base` with `node --build-sea` (Node >= 25.5: writes the blob
  * and injects it in one step, for ELF, Mach-O and PE alike, several times faster than postject's
  * wasm build), then checks the result's header and that the blob sits where Node looks for it.
+ * The blob's main script is scripts/sea/loader.cjs; the bundle is its asset "cli.cjs". With
+ * `useCodeCache` (this platform only) the executable is built twice: the first one runs a push
+ * and a pull of examples/policies into an OCI layout and `version`, writing V8 code caches of what
+ * they compiled (loader.cjs says why), and the second carries those caches as assets.
  */
-export async function buildExecutable({ base, out, target, useCodeCache }) {
+export async function buildExecutable({ base, out, target, useCodeCache, main = BUNDLE }) {
   const baseVersion = await nodeVersionOf(base);
   if (baseVersion !== process.versions.node) {
     // The blob format and the code cache belong to the Node that writes them.
@@ -185,31 +231,22 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
       executable = path.join(tmp, 'node.exe');
       await writeFile(executable, stripAuthenticode(await readFile(base)));
     }
-    const config = path.join(tmp, 'sea-config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        // Relative to cwd (ROOT): the path is stored in the blob, so keep the build dir out.
-        main: path.relative(ROOT, BUNDLE),
-        output: partial,
-        executable,
-        disableExperimentalSEAWarning: true,
-        useSnapshot: false,
-        useCodeCache,
-        // A young generation of 4 MiB semi-spaces instead of V8's default (up to 16 MiB, sized for
-        // servers): a push or pull of thousands of policies makes mostly short-lived garbage, and
-        // this keeps the peak RSS near what is live (10,000 policies: ~80 MB less, same CPU time;
-        // bench/README.md). NODE_OPTIONS can still override it.
-        execArgv: ['--max-semi-space-size=4'],
-      }),
-    );
+    // The bundle as the loader compiles it: wrapped in the CommonJS function, so that the loader
+    // does not build (and copy) a 4 MB string of its own on every run.
+    const wrapped = path.join(tmp, 'cli.cjs');
+    // ASCII only, so the loader can read it as Latin-1, a plain copy (UTF-8 decoding 4 MB cost
+    // ~10 ms per run): esbuild escapes every string and regular expression, which leaves the
+    // dependencies' legal comments at the end of the file.
+    const ascii = (await readFile(main, 'utf8')).replace(/[^\x00-\x7f]/g, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    await writeFile(wrapped, `${CJS_WRAPPER[0]}${ascii}${CJS_WRAPPER[1]}`);
+    const assets = { 'cli.cjs': wrapped };
     await mkdir(path.dirname(out), { recursive: true });
-    await run(process.execPath, ['--build-sea', config], { cwd: ROOT, maxBuffer: 16 << 20 });
-    if (target.format === 'pe') await writeFile(partial, fixPeChecksum(await readFile(partial)));
-    // Apple Silicon runs no unsigned code, and the injection dropped node's signature: sign ad hoc
-    // (what `codesign --sign -` would do on a Mac, see macho-codesign.mjs).
-    if (target.format === 'macho') await writeFile(partial, adhocSign(await readFile(partial), 'kubectl-policyoci'));
-    await chmod(partial, 0o755);
+    await injectBlob({ tmp, executable, partial, target, assets });
+    if (useCodeCache) {
+      await trainCodeCache(partial, path.join(tmp, 'train'));
+      const caches = Object.fromEntries(CODE_CACHES.map((name) => [name, path.join(tmp, 'train', name)]));
+      await injectBlob({ tmp, executable, partial, target, assets: { ...assets, ...caches } });
+    }
 
     const info = inspectExecutable(await readFile(partial));
     if (info.format !== target.format || info.machine !== target.machine) {
@@ -218,11 +255,12 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
     if (!info.fuseSet) throw new Error(`${out}: the SEA fuse is not set`);
     if (info.signed !== (target.format === 'macho')) throw new Error(`${out}: unexpected signature state`);
     const blob = info.seaBlob;
-    if (!blob || blob.readUInt32LE(0) !== SEA_MAGIC || !blob.includes(await readFile(BUNDLE))) {
-      throw new Error(`${out}: ${RESOURCE} is missing or does not hold dist/cli.cjs`);
+    if (!blob || blob.readUInt32LE(0) !== SEA_MAGIC || !blob.includes(await readFile(LOADER)) || !blob.includes(await readFile(wrapped))) {
+      throw new Error(`${out}: ${RESOURCE} is missing or does not hold scripts/sea/loader.cjs and dist/cli.cjs`);
     }
-    // Blob flags: bit 0 no warning, bit 1 snapshot, bit 2 code cache.
-    if ((blob.readUInt32LE(4) & 0b111) !== (useCodeCache ? 0b101 : 0b001)) {
+    // Blob flags: bit 0 no warning, bit 1 snapshot, bit 2 Node's code cache (of the loader: none,
+    // ours is an asset), bit 3 assets.
+    if ((blob.readUInt32LE(4) & 0b1111) !== 0b1001) {
       throw new Error(`${out}: unexpected SEA flags ${blob.readUInt32LE(4)}`);
     }
     await rename(partial, out);
@@ -230,6 +268,66 @@ export async function buildExecutable({ base, out, target, useCodeCache }) {
   } finally {
     await rm(tmp, { recursive: true, force: true });
     await rm(partial, { force: true });
+  }
+}
+
+const LOADER = path.join(ROOT, 'scripts', 'sea', 'loader.cjs');
+/** What loader.cjs expects around the bundle (Node's own CommonJS wrapper). */
+const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+
+/** One `node --build-sea`: the loader as main script, `assets` (name → file) beside it. */
+async function injectBlob({ tmp, executable, partial, target, assets }) {
+  const config = path.join(tmp, 'sea-config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      // Relative to cwd (ROOT): the path is stored in the blob, so keep the build dir out.
+      main: path.relative(ROOT, LOADER),
+      output: partial,
+      executable,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: false,
+      assets,
+      // A young generation of 4 MiB semi-spaces instead of V8's default (up to 16 MiB, sized for
+      // servers): a push or pull of thousands of policies makes mostly short-lived garbage, and
+      // this keeps the peak RSS near what is live (10,000 policies: ~80 MB less, same CPU time;
+      // bench/README.md). NODE_OPTIONS can still override it.
+      execArgv: ['--max-semi-space-size=4'],
+    }),
+  );
+  await run(process.execPath, ['--build-sea', config], { cwd: ROOT, maxBuffer: 16 << 20 });
+  if (target.format === 'pe') await writeFile(partial, fixPeChecksum(await readFile(partial)));
+  // Apple Silicon runs no unsigned code, and the injection dropped node's signature: sign ad hoc
+  // (what `codesign --sign -` would do on a Mac, see macho-codesign.mjs).
+  if (target.format === 'macho') await writeFile(partial, adhocSign(await readFile(partial), 'kubectl-policyoci'));
+  await chmod(partial, 0o755);
+}
+
+/** The code caches loader.cjs picks from, by command. */
+const CODE_CACHES = ['version.cache', 'push.cache', 'pull.cache', 'cli.cache'];
+
+/**
+ * Runs `executable` as a user would, with POLICYOCI_CODE_CACHE_TRAIN: `version`; a push of
+ * examples/policies into an OCI layout; a pull from it; and the same push and pull again for
+ * cli.cache, the pull starting from the cache the push wrote (so it holds what both compiled). The
+ * executable itself runs them, so the caches match its V8 and its flags exactly.
+ */
+async function trainCodeCache(executable, dir) {
+  await mkdir(dir, { recursive: true });
+  const layout = path.join(dir, 'layout');
+  const push = ['push', `${layout}:v1`, path.join(ROOT, 'examples', 'policies'), '--oci-layout'];
+  const pull = (n) => ['pull', `${layout}:v1`, '--oci-layout', '-o', path.join(dir, `pulled-${n}`)];
+  const runs = [
+    ['version.cache', ['version']],
+    ['push.cache', push],
+    ['pull.cache', pull(1)],
+    ['cli.cache', push],
+    ['cli.cache', pull(2)],
+  ];
+  for (const [key, args] of runs) {
+    const env = { ...process.env, POLICYOCI_CODE_CACHE_TRAIN: dir, POLICYOCI_CODE_CACHE_KEY: key, POLICYOCI_CACHE_DIR: path.join(dir, 'checked', key), NO_COLOR: '1', HOME: dir };
+    await run(executable, args, { cwd: dir, env, maxBuffer: 16 << 20 });
   }
 }
 

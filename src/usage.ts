@@ -171,7 +171,7 @@ export function commandNamed(ctx: RunContext): CommandModule | undefined {
 }
 
 /** The first word that is not a flag (nor --format's value). */
-function firstWord(argv: string[]): string | undefined {
+export function firstWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return argv[i + 1];

@@ -125,8 +125,9 @@ function dedupe(root: Schema): Schema {
 
 // Options chosen for compile speed (a CLI compiles per run): no verbose data, no message strings
 // (we word errors ourselves), no inlined refs and no code optimisation pass. With the dedupe
-// above, ClusterPolicy v1 compiles in ~80 ms instead of ~1 s.
-const ajv = new Ajv({
+// above, ClusterPolicy v1 compiles in ~80 ms instead of ~1 s. The executable does not compile at
+// all: scripts/build.mjs compiles every validator with these options (validate-standalone.ts).
+export const AJV_OPTIONS = {
   strict: false,
   allErrors: true,
   validateFormats: false,
@@ -134,7 +135,9 @@ const ajv = new Ajv({
   messages: false,
   inlineRefs: false,
   code: { optimize: false },
-});
+} as const;
+
+let ajv: Ajv | undefined;
 
 const compiled = new WeakMap<object, Map<boolean, ValidateFunction>>();
 
@@ -149,15 +152,21 @@ export function compileCrdSchema(k8s: object, opts: { withoutStatus?: boolean } 
   if (!byMode) compiled.set(k8s, (byMode = new Map()));
   let v = byMode.get(withoutStatus);
   if (!v) {
-    let schema = k8s as Schema;
-    if (withoutStatus && isObj(schema.properties) && 'status' in schema.properties) {
-      const { status: _status, ...rest } = schema.properties;
-      schema = { ...schema, properties: rest };
-    }
-    v = ajv.compile(toAjvSchema(schema));
+    ajv ??= new Ajv(AJV_OPTIONS);
+    v = ajv.compile(toAjvSchema(crdForMode(k8s, withoutStatus)));
     byMode.set(withoutStatus, v);
   }
   return v;
+}
+
+/** The schema validated for a create: without `status` for kinds with the status subresource. */
+export function crdForMode(k8s: object, withoutStatus: boolean): object {
+  const schema = k8s as Schema;
+  if (withoutStatus && isObj(schema.properties) && 'status' in schema.properties) {
+    const { status: _status, ...rest } = schema.properties;
+    return { ...schema, properties: rest };
+  }
+  return schema;
 }
 
 /**

@@ -5,7 +5,8 @@ import { engineNames, loadSchema, resolveKind } from '../engines/index.ts';
 import type { KindMatch } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { compileCrdSchema, describeAjvErrors } from './crd-schema.ts';
+import { precompiled } from './validate-precompiled.ts';
+import type { ValidateFunction } from 'ajv';
 import { checkMetadata, checkObjectSize } from './metadata.ts';
 import type { Problem } from './problem.ts';
 import { walkResource } from './structural.ts';
@@ -112,9 +113,29 @@ export async function checkPolicy(value: object, match: KindMatch, opts: CheckOp
   problems.push(...meta.problems, ...structural.problems);
   warnings.push(...meta.warnings, ...structural.pruned.map((f) => `unknown field "${f}" dropped`));
 
-  const validate = compileCrdSchema(schema, { withoutStatus: kind.statusSubresource === true });
-  if (!validate(obj)) problems.push(...describeAjvErrors(validate.errors ?? [], obj, schema));
+  const validate = await validatorFor(match, schema);
+  if (!validate(obj)) {
+    const { describeAjvErrors } = await import('./crd-schema.ts');
+    problems.push(...describeAjvErrors(validate.errors ?? [], obj, schema));
+  }
   return { object: obj, warnings, problems: limit(problems) };
+}
+
+const validators = new Map<string, Promise<ValidateFunction>>();
+
+/**
+ * The kind's validator: compiled at build time in the executable (validate-precompiled.ts), else
+ * compiled now by ajv (crd-schema.ts, which the executable then never loads).
+ */
+function validatorFor({ kind, version }: KindMatch, schema: object): Promise<ValidateFunction> {
+  const key = `${kind.group}/${version}/${kind.kind}`;
+  let v = validators.get(key);
+  if (!v) {
+    const load = precompiled[key];
+    v = load ? load() : import('./crd-schema.ts').then((m) => m.compileCrdSchema(schema, { withoutStatus: kind.statusSubresource === true }));
+    validators.set(key, v);
+  }
+  return v;
 }
 
 function limit(problems: Problem[]): Problem[] {

@@ -1,7 +1,6 @@
 // The docker credential helper protocol: `docker-credential-<name> get|store|erase`, the server
 // URL or a JSON document on stdin, JSON on stdout. Secrets travel only through stdin/stdout and
 // never reach an error message.
-import { execFile } from 'node:child_process';
 import { PolicyOciError } from '../errors.ts';
 
 export interface HelperCredential {
@@ -17,11 +16,13 @@ interface HelperRun {
   exitCode: number;
 }
 
-function runHelper(helper: string, action: string, input: string, env: NodeJS.ProcessEnv): Promise<HelperRun> {
+async function runHelper(helper: string, action: string, input: string, env: NodeJS.ProcessEnv): Promise<HelperRun> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(new PolicyOciError('IO', `credential helper name "${helper.slice(0, 60)}" is not valid`));
+    throw new PolicyOciError('IO', `credential helper name "${helper.slice(0, 60)}" is not valid`);
   }
   const program = `docker-credential-${helper}`;
+  // Loaded only when a helper is configured: child_process is a few ms of every push and pull.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(program, [action], { env, timeout: TIMEOUT_MS, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout) => {
       if (error === null) return resolve({ stdout, exitCode: 0 });
