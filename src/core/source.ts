@@ -10,12 +10,12 @@ import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { ReferrersClient, type ReferrersMode } from '../referrers/client.ts';
 import { atDigest } from '../referrers/display.ts';
-import { type TrustedRootUsed, type TrustPolicy, TrustVerifier } from '../signing/trust.ts';
+import type { TrustedRootUsed, TrustPolicy, TrustVerifier } from '../signing/trust.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import { policyArtifactTypes } from './attach.ts';
 import { collectWarnings, type Reporter } from './reporter.ts';
-import { requireTrust, trustPolicyOf, warnShippedRoot } from './verify.ts';
+import { trustPolicyOf } from './trust-policy.ts';
 
 /** The trust and selection flags pull, apply and diff share. */
 export interface SourceOptions {
@@ -112,7 +112,7 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
     return { opened, digest: read.root.digest, artifacts: [read.root.digest], verified: false, policies: read.policies.filter(keep), warnings };
   }
   reporter.progress(`Checking ${opened.display}`);
-  const verifier = trust ? new TrustVerifier(trust) : undefined;
+  const verifier = trust ? new (await import('../signing/trust.ts')).TrustVerifier(trust) : undefined;
   let selected: SelectedArtifacts;
   try {
     selected = await selectArtifacts(opened.target, opened.display, opened.reference, {
@@ -122,7 +122,7 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
       onWarning: warn,
     });
   } finally {
-    if (verifier) warnShippedRoot(verifier, { warn, progress: () => undefined });
+    if (verifier) (await import('./verify.ts')).warnShippedRoot(verifier, { warn, progress: () => undefined });
   }
   reading = `Reading ${selected.digests.length} artifact(s) of ${opened.display}`;
   reporter.progress(reading);
@@ -164,10 +164,11 @@ export interface SelectedArtifacts {
  */
 export async function selectArtifacts(target: Target, display: string, reference: string, options: SelectOptions): Promise<SelectedArtifacts> {
   const verifier = options.verifier;
+  const requireTrust = verifier ? (await import('./verify.ts')).requireTrust : undefined;
   const subject = await target.resolve(reference);
   const referrers = new ReferrersClient(target, options.mode ? { mode: options.mode } : {});
   if (!options.fromReferrers) {
-    if (verifier) await requireTrust(target, display, subject.digest, verifier, referrers);
+    if (verifier) await requireTrust!(target, display, subject.digest, verifier, referrers);
     return { digests: [subject.digest], subject: subject.digest, verified: verifier !== undefined };
   }
   const attached = await referrers.list(subject, policyArtifactTypes());
@@ -178,7 +179,7 @@ export async function selectArtifacts(target: Target, display: string, reference
   const digests: string[] = [];
   for (const d of ordered) {
     try {
-      await requireTrust(target, display, d.digest, verifier, referrers);
+      await requireTrust!(target, display, d.digest, verifier, referrers);
       digests.push(d.digest);
     } catch (err) {
       if (!(err instanceof PolicyOciError) || err.code !== 'UNSAFE_CONTENT') throw err;

@@ -33,13 +33,9 @@ export interface VerifyResult {
   trustedRoot?: TrustedRootUsed;
 }
 
-/** The policy of the options: `trust`, else the key shorthand; undefined when neither was given. */
-export function trustPolicyOf(options: { trust?: TrustPolicy; keyPath?: string; verifyKeyPath?: string }): TrustPolicy | undefined {
-  if (options.trust && (options.trust.keyPath !== undefined || options.trust.keyless !== undefined)) return options.trust;
-  const keyPath = options.keyPath ?? options.verifyKeyPath;
-  if (keyPath) return { ...options.trust, keyPath };
-  return options.trust?.trustedRootPath ? options.trust : undefined;
-}
+import { trustPolicyOf } from './trust-policy.ts';
+
+export { trustPolicyOf };
 
 /** Throws UNSAFE_CONTENT (exit 6) unless a signature of `digest` satisfies the verifier's policy. */
 export async function requireTrust(target: Target, display: string, digest: string, verifier: TrustVerifier, referrers?: ReferrersClient): Promise<TrustCheck> {
