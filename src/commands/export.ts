@@ -1,15 +1,39 @@
 import type { Argv } from 'yargs';
-import type { ExportOutput } from '../core/export.ts';
+import type { ExportForm, ExportOutput } from '../core/export.ts';
 import { PolicyOciError } from '../errors.ts';
 import { dryRunFrom, withDryRunFlag, type DryRunFlag } from './dryrun.ts';
 import { kyvernoFormatOptions } from './push.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { parseAnnotations, storeOptionsFrom, withConcurrencyFlag, withRegistryFlags, type ConcurrencyFlag, type RegistryFlags } from './options.ts';
 
+/** How exported policies are written: export's and migrate's. */
+export interface FormFlags {
+  'api-version'?: string[];
+  'strip-defaults'?: boolean;
+}
+
+export function withFormFlags<T>(y: Argv<T>): Argv<T & FormFlags> {
+  return y
+    .option('api-version', {
+      type: 'string',
+      array: true,
+      describe:
+        'Write the kinds of a group at this version, GROUP/VERSION (repeat for several groups), e.g. policies.kyverno.io/v1; the cluster must serve it. Default: the version kubectl get shows (the group\'s preferred version that serves the kind)',
+    })
+    .option('strip-defaults', {
+      type: 'boolean',
+      describe: 'Leave out the fields whose value is their schema default (what the API server would fill in again), e.g. spec.background: true',
+    }) as unknown as Argv<T & FormFlags>;
+}
+
+export function formFrom(args: FormFlags): ExportForm {
+  return { ...(args['api-version']?.length ? { apiVersions: args['api-version'] } : {}), ...(args['strip-defaults'] ? { stripDefaults: true } : {}) };
+}
+
 /** The registry flags of a command that pushes. */
 export type PushFlags = RegistryFlags & ConcurrencyFlag;
 
-interface ExportArgs extends PushFlags, KubeFlags, DryRunFlag {
+interface ExportArgs extends PushFlags, KubeFlags, DryRunFlag, FormFlags {
   ref?: string;
   engine?: string[];
   kind?: string[];
@@ -43,7 +67,7 @@ export function builder(y: Argv): Argv<ExportArgs> {
     allNamespaces: 'Every namespace (the default; overrides -n)',
     selector: 'Only policies with these labels, e.g. team=platform',
   });
-  return withDryRunFlag(withKube, { server: false, describe: 'client: read the cluster and show what would be pushed; send nothing' })
+  return withFormFlags(withDryRunFlag(withKube, { server: false, describe: 'client: read the cluster and show what would be pushed; send nothing' }))
     .positional('ref', { type: 'string', describe: 'Destination, e.g. ghcr.io/acme/policies:prod' })
     .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor, kubernetes)' })
     .option('kind', { type: 'string', array: true, describe: 'Only these kinds (ClusterPolicy, kubearmorpolicies, …)' })
@@ -59,6 +83,8 @@ export function builder(y: Argv): Argv<ExportArgs> {
     .example('$0 export localhost:5000/p:v1 --context staging --engine kyverno -l team=platform', 'A selection')
     .example('$0 export ghcr.io/acme/policies:prod --dry-run', 'What would be pushed; nothing is sent')
     .example('$0 export --output-dir ./live -n team-a', 'Files instead of a push')
+    .example('$0 export --output-dir ./live --strip-defaults', 'Files as their authors would have written them: no defaults the server filled in')
+    .example('$0 export --output-dir ./live --api-version=policies.kyverno.io/v1beta1', 'The policies.kyverno.io kinds at v1beta1, the others at kubectl\'s version')
     .option('kyverno-format', {
       type: 'string',
       choices: ['layers', 'bundle-1.0'],
@@ -85,6 +111,7 @@ export async function handler(args: ExportArgs): Promise<void> {
       ...(args.selector ? { labelSelector: args.selector } : {}),
     },
     output,
+    form: formFrom(args),
     strict: args.strict ?? false,
   };
   const result = await reporting((reporter) => exportPolicies(options, reporter));

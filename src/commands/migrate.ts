@@ -2,12 +2,12 @@ import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
 import { withApplyFlags, type ApplyFlags } from './applyflags.ts';
 import { dryRunFrom } from './dryrun.ts';
-import { refusePushFlags, withPushFlags, type PushFlags } from './export.ts';
+import { formFrom, refusePushFlags, withFormFlags, withPushFlags, type FormFlags, type PushFlags } from './export.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { storeOptionsFrom } from './options.ts';
 import { count } from '../util/plural.ts';
 
-interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags {
+interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags, FormFlags {
   'from-context': string;
   'to-context': string;
   via?: string;
@@ -33,7 +33,7 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     context: false,
     selector: 'Migrate only policies with these labels, e.g. team=platform',
   });
-  return withApplyFlags(withKube, {
+  return withApplyFlags(withFormFlags(withKube), {
     prune: 'Delete from --to-context what an earlier migrate --prune applied from the same source (the --via repository, else --from-context) that the source no longer holds',
     dryRun: 'client: read --from-context and list what would be applied, contact --to-context not at all; server: --to-context checks everything and persists nothing; neither pushes to --via',
   })
@@ -47,7 +47,8 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     .example('$0 migrate --from-context old --to-context new', 'Directly, in memory')
     .example('$0 migrate --from-context old --to-context new --via ghcr.io/acme/policies:migration', 'Through a registry (kept as a record)')
     .example('$0 migrate --from-context a --to-context b --via ./snap:v1 --oci-layout', 'Through an OCI image layout on disk: the directory ./snap, tag v1')
-    .example('$0 migrate --from-context old --to-context new --dry-run=client', 'List what would be applied; --to-context is not contacted') as unknown as Argv<MigrateArgs>;
+    .example('$0 migrate --from-context old --to-context new --dry-run=client', 'List what would be applied; --to-context is not contacted')
+    .example('$0 migrate --from-context old --to-context new --strip-defaults --api-version=policies.kyverno.io/v1beta1', 'Let --to-context fill in its own defaults; the policies.kyverno.io kinds at v1beta1') as unknown as Argv<MigrateArgs>;
 }
 
 export async function handler(args: MigrateArgs): Promise<void> {
@@ -64,6 +65,7 @@ export async function handler(args: MigrateArgs): Promise<void> {
     from: kubeOptionsFrom({ ...args, namespace: undefined }, args['from-context']),
     to: kubeOptionsFrom(args, args['to-context']),
     selection: { ...(args.engine ? { engines: args.engine } : {}), ...(args.kind ? { kinds: args.kind } : {}), ...(args.selector ? { labelSelector: args.selector } : {}) },
+    form: formFrom(args),
     ...(args.via ? { via: { reference: args.via, store: await storeOptionsFrom(args), ...(args.concurrency ? { concurrency: args.concurrency } : {}) } } : {}),
     ...(args.namespace ? { namespace: args.namespace } : {}),
     createNamespace: args['create-namespace'] ?? false,

@@ -10,7 +10,7 @@ import { openTarget, type StoreOptions } from '../content/open.ts';
 import { findKind, loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import { KubeClient } from '../kube/client.ts';
-import { readLivePolicies, type SkippedKind } from '../kube/export.ts';
+import { parseApiVersions, readLivePolicies, type SkippedKind } from '../kube/export.ts';
 import type { ImageManifest } from '../oci/types.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import type { KubeObject, PolicyDocument } from '../policy/types.ts';
@@ -28,6 +28,14 @@ export interface ExportSelection {
   /** Only this namespace (namespaced kinds); default every namespace. */
   namespace?: string;
   labelSelector?: string;
+}
+
+/** How the live policies are written (export and migrate alike). */
+export interface ExportForm {
+  /** "group/version" per group (--api-version); other kinds at the version kubectl prefers. */
+  apiVersions?: string[];
+  /** Drop the fields whose value equals their schema default (--strip-defaults). */
+  stripDefaults?: boolean;
 }
 
 /** Where the policies go: files in a directory, or an artifact pushed to a reference. */
@@ -53,12 +61,17 @@ export interface ExportOptions {
   kube: KubeOptions;
   selection: ExportSelection;
   output: ExportOutput;
+  form?: ExportForm;
   /** Fail, writing and pushing nothing, when a kind the cluster serves could not be read. */
   strict?: boolean;
 }
 
 interface ExportBase {
   context: string;
+  /** "ClusterPolicy.kyverno.io" → the apiVersion its policies were written at. */
+  apiVersions: Record<string, string>;
+  /** Fields equal to their schema defaults were dropped. */
+  defaultsStripped: boolean;
   skipped: SkippedKind[];
   warnings: string[];
 }
@@ -132,11 +145,11 @@ export async function exportPolicies(options: ExportOptions, reporter: Reporter 
  * with `strict` an error when the cluster serves it (its policies would be missing).
  */
 async function readReported(options: ExportOptions, reporter: Reporter): Promise<{ live: LivePolicies; base: ExportBase }> {
-  const live = await readCluster(options.kube, options.selection, reporter);
+  const live = await readCluster(options.kube, options.selection, reporter, options.form);
   if (options.strict) refuseHidden(live);
   const { warnings, warn } = collectWarnings(reporter);
   for (const s of live.skipped) warn(`not exported: ${s.kind}: ${s.reason}`);
-  return { live, base: { context: live.context, skipped: live.skipped, warnings } };
+  return { live, base: { context: live.context, apiVersions: live.apiVersions, defaultsStripped: options.form?.stripDefaults ?? false, skipped: live.skipped, warnings } };
 }
 
 /**
@@ -164,9 +177,13 @@ export interface LivePolicies {
   server: string;
   documents: PolicyDocument[];
   skipped: SkippedKind[];
+  /** "ClusterPolicy.kyverno.io" → the apiVersion its policies were read at. */
+  apiVersions: Record<string, string>;
 }
 
-export async function readCluster(kube: KubeOptions, selection: ExportSelection, reporter: Reporter): Promise<LivePolicies> {
+export async function readCluster(kube: KubeOptions, selection: ExportSelection, reporter: Reporter, form: ExportForm = {}): Promise<LivePolicies> {
+  // --api-version is checked before the cluster is contacted.
+  const apiVersions = form.apiVersions?.length ? parseApiVersions(form.apiVersions) : undefined;
   const client = KubeClient.fromKubeconfig(kube);
   try {
     reporter.progress(`Reading the policies of context ${client.contextName}`);
@@ -176,13 +193,15 @@ export async function readCluster(kube: KubeOptions, selection: ExportSelection,
       ...(selection.namespace ? { namespace: selection.namespace } : {}),
       allNamespaces: !selection.namespace,
       ...(selection.labelSelector ? { labelSelector: selection.labelSelector } : {}),
+      ...(apiVersions ? { apiVersions } : {}),
+      ...(form.stripDefaults ? { stripDefaults: true } : {}),
     });
     const documents = live.objects.map((object, index): PolicyDocument => {
       const found = findKind(object.apiVersion, object.kind);
       if (!found) throw new PolicyOciError('CLUSTER', `the cluster returned ${object.apiVersion}/${object.kind}, which is not a known policy kind`);
       return { object, engine: found.engine.name, source: { file: `${client.contextName}:${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`, index } };
     });
-    return { context: client.contextName, server: client.server, documents, skipped: live.skipped };
+    return { context: client.contextName, server: client.server, documents, skipped: live.skipped, apiVersions: live.apiVersions };
   } finally {
     await client.close();
   }

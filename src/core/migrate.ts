@@ -10,7 +10,7 @@ import { KubeClient } from '../kube/client.ts';
 import type { SkippedKind } from '../kube/export.ts';
 import { countActions } from '../kube/result.ts';
 import { applyObjects, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
-import { packLive, readCluster, type ExportSelection } from './export.ts';
+import { packLive, readCluster, type ExportForm, type ExportSelection } from './export.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
 export interface MigrateOptions extends Omit<ApplyObjectsOptions, 'pruneRepository'> {
@@ -19,6 +19,8 @@ export interface MigrateOptions extends Omit<ApplyObjectsOptions, 'pruneReposito
   /** The context applied to. */
   to: KubeOptions;
   selection: Omit<ExportSelection, 'namespace'>;
+  /** The version and form the policies are exported in, hence applied in. */
+  form?: ExportForm;
   /** Push here first and apply what is read back. */
   via?: { reference: string; store: StoreOptions; concurrency?: number };
   /**
@@ -58,7 +60,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
   const to = KubeClient.fromKubeconfig(options.to);
   try {
     const opened = options.via ? await openTarget(options.via.reference, options.via.store, { push: true }) : undefined;
-    const live = await readCluster(options.from, options.selection, reporter);
+    const live = await readCluster(options.from, options.selection, reporter, options.form);
     for (const s of live.skipped) warn(`not exported from ${live.context}: ${s.kind}: ${s.reason}`);
     const packed = packLive(live, {});
     let objects = live.documents.map((d) => d.object);

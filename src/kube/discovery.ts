@@ -18,7 +18,10 @@ export interface DiscoveredKind {
   kind: EngineKind;
   /** "ClusterPolicy.kyverno.io", for messages. */
   label: string;
-  /** The versions the cluster serves this kind at (any, including ones the engine does not declare). */
+  /**
+   * The versions the cluster serves this kind at (any, including ones the engine does not declare),
+   * in the group's order of preference (its preferred version first), as kubectl picks them.
+   */
   servedVersions: string[];
   /** Set when served at a version the engine declares: its storage version if served, else the first declared. */
   ref?: KindRef;
@@ -99,6 +102,7 @@ export function fromAggregated(items: unknown[], groups: Set<string>): ServedMap
 interface LegacyGroup {
   name?: string;
   versions?: Array<{ version?: string }>;
+  preferredVersion?: { version?: string };
 }
 
 async function fromLegacy(transport: Transport, list: LegacyGroup[], groups: Set<string>): Promise<ServedMap> {
@@ -108,7 +112,11 @@ async function fromLegacy(transport: Transport, list: LegacyGroup[], groups: Set
     if (!g.name || !groups.has(g.name)) continue;
     const versions = new Map<string, Served[]>();
     out.set(g.name, versions);
-    for (const { version } of g.versions ?? []) {
+    // Preference order (the preferred version first), whatever order the answers arrive in.
+    const preferred = g.preferredVersion?.version;
+    const ordered = [...(g.versions ?? [])].sort((a, b) => Number(b.version === preferred) - Number(a.version === preferred));
+    for (const { version } of ordered) if (version) versions.set(version, []);
+    for (const { version } of ordered) {
       if (!version) continue;
       const path = `/apis/${g.name}/${version}`;
       jobs.push(

@@ -8,9 +8,10 @@ import { stripClusterFields } from '../policy/strip.ts';
 import type { KubeObject } from '../policy/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
-import type { DiscoveredKind } from './discovery.ts';
+import type { DiscoveredKind, KindRef } from './discovery.ts';
 import { stripOwnership } from './ownership.ts';
 import { compareCodeUnits } from '../util/compare.ts';
+import { stripSchemaDefaults } from './export-defaults.ts';
 
 export interface ReadLiveOptions {
   /** Engine names; default every engine. */
@@ -21,6 +22,14 @@ export interface ReadLiveOptions {
   namespace?: string;
   allNamespaces: boolean;
   labelSelector?: string;
+  /**
+   * group → version to read that group's kinds at (from parseApiVersions); the other kinds are
+   * read at the version kubectl prefers: the first the cluster serves in its group's order of
+   * preference that the engine declares.
+   */
+  apiVersions?: ReadonlyMap<string, string>;
+  /** Drop the fields whose value equals their schema default (export-defaults.ts). */
+  stripDefaults?: boolean;
 }
 
 export interface SkippedKind {
@@ -35,12 +44,64 @@ export interface LiveExport {
   objects: KubeObject[];
   skipped: SkippedKind[];
   counts: { total: number; byKind: Record<string, number>; byEngine: Record<string, number> };
+  /** "ClusterPolicy.kyverno.io" → the apiVersion its policies were read and written at. */
+  apiVersions: Record<string, string>;
+}
+
+/**
+ * `--api-version` values ("policies.kyverno.io/v1") as group → version, checked against the kinds
+ * the engines declare (no cluster needed): an unknown group or version, or two versions for one
+ * group, is a usage error.
+ */
+export function parseApiVersions(values: readonly string[]): Map<string, string> {
+  const kinds = loadEngines().flatMap((e) => e.kinds);
+  const out = new Map<string, string>();
+  for (const value of values) {
+    const slash = value.lastIndexOf('/');
+    const group = value.slice(0, slash);
+    const version = value.slice(slash + 1);
+    if (slash <= 0 || !version) throw new PolicyOciError('USAGE', `--api-version ${value}: expected GROUP/VERSION, e.g. policies.kyverno.io/v1`);
+    const ofGroup = kinds.filter((k) => k.group === group);
+    if (ofGroup.length === 0) {
+      const groups = [...new Set(kinds.map((k) => k.group))].sort(compareCodeUnits);
+      throw new PolicyOciError('USAGE', `--api-version ${value}: ${group} is not the group of a policy kind (known: ${groups.join(', ')})`);
+    }
+    if (!ofGroup.some((k) => k.versions.includes(version))) {
+      const versions = [...new Set(ofGroup.flatMap((k) => k.versions))];
+      throw new PolicyOciError('USAGE', `--api-version ${value}: no policy kind of ${group} has version ${version} (known: ${versions.join(', ')})`);
+    }
+    const earlier = out.get(group);
+    if (earlier !== undefined && earlier !== version) throw new PolicyOciError('USAGE', `--api-version names two versions of ${group}: ${earlier} and ${version}`);
+    out.set(group, version);
+  }
+  return out;
+}
+
+/**
+ * The version to read a served kind at: the one --api-version names for its group when the engine
+ * declares it for this kind (the cluster must serve it: else a CLUSTER error, nothing is exported),
+ * else the first version in the group's order of preference that the engine declares, which is what
+ * `kubectl get` shows.
+ */
+export function exportVersion(d: DiscoveredKind & { ref: KindRef }, requested: ReadonlyMap<string, string> | undefined, context: string): string {
+  const wanted = requested?.get(d.kind.group);
+  if (wanted !== undefined && d.kind.versions.includes(wanted)) {
+    if (d.servedVersions.includes(wanted)) return wanted;
+    throw new PolicyOciError(
+      'CLUSTER',
+      `--api-version ${d.kind.group}/${wanted}: context ${context} does not serve ${d.label} at ${wanted} (it serves ${d.servedVersions.join(', ')}); nothing was exported`,
+    );
+  }
+  return d.servedVersions.find((v) => d.kind.versions.includes(v)) ?? d.ref.version;
 }
 
 export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions): Promise<LiveExport> {
   const engines = selectEngines(opts.engines);
   const discovered = selectKinds(await client.discoverPolicyKinds(engines), opts.kinds);
   const skipped: SkippedKind[] = [];
+  // Versions first: a version the cluster does not serve fails the export before anything is read.
+  const versions = new Map<DiscoveredKind, string>();
+  for (const d of discovered) if (d.ref) versions.set(d, exportVersion(d as DiscoveredKind & { ref: KindRef }, opts.apiVersions, client.contextName));
   const lists = await mapLimit(discovered, 4, async (d): Promise<Array<{ d: DiscoveredKind; obj: KubeObject }>> => {
     if (!d.ref) {
       const reason = d.servedVersions.length
@@ -50,9 +111,12 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
       return [];
     }
     const namespace = d.ref.namespaced && !opts.allNamespaces ? opts.namespace || client.namespace : undefined;
+    const version = versions.get(d) ?? d.ref.version;
     try {
-      const items = await client.list(d.ref, { namespace, labelSelector: opts.labelSelector });
-      return items.map((o) => ({ d, obj: stripOwnership(stripClusterFields(o, d.engine)) }));
+      const items = await client.list({ ...d.ref, version }, { namespace, labelSelector: opts.labelSelector });
+      const stripped = items.map((o) => stripOwnership(stripClusterFields(o, d.engine)));
+      const objects = opts.stripDefaults ? await Promise.all(stripped.map((o) => stripSchemaDefaults(o, d.engine, d.kind, version))) : stripped;
+      return objects.map((obj) => ({ d, obj }));
     } catch (err) {
       if (err instanceof PolicyOciError && err.code === 'DENIED') {
         const where = d.ref.namespaced ? (namespace ? ` in namespace ${namespace}` : ' in all namespaces (try -n)') : '';
@@ -69,7 +133,11 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
     counts.byEngine[d.engine.name] = (counts.byEngine[d.engine.name] ?? 0) + 1;
   }
   skipped.sort((a, b) => compareCodeUnits(a.kind, b.kind));
-  return { objects: rows.map((r) => r.obj), skipped, counts };
+  const apiVersions: Record<string, string> = {};
+  for (const [d, version] of [...versions].sort(([a], [b]) => compareCodeUnits(a.label, b.label))) {
+    if (!skipped.some((s) => s.kind === d.label)) apiVersions[d.label] = `${d.kind.group}/${version}`;
+  }
+  return { objects: rows.map((r) => r.obj), skipped, counts, apiVersions };
 }
 
 function selectEngines(names: string[] | undefined) {

@@ -239,7 +239,8 @@ describe('export', () => {
     expect(exported.status).toBeUndefined();
     for (const k of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields']) expect(exported.metadata[k], k).toBeUndefined();
     expect(JSON.stringify(exported)).not.toContain('policyoci.dev');
-    expect(first.objects.find((o) => o.metadata.name === 'it-export-vpol')!.apiVersion).toBe('policies.kyverno.io/v1beta1');
+    // The version kubectl get shows (the group's preferred version), not the CRD's storage version v1beta1.
+    expect(first.objects.find((o) => o.metadata.name === 'it-export-vpol')!.apiVersion).toBe('policies.kyverno.io/v1');
     expect(first.counts.total).toBe(first.objects.length);
     expect(first.counts.byKind['ClusterPolicy.kyverno.io']).toBeGreaterThan(0);
   });

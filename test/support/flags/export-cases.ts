@@ -9,7 +9,7 @@ import { clusterOf, SEED_LABEL, SEED_NAMESPACE, SEED_OTHER_NAMESPACE, type FlagC
 import { expectExit, json, plus } from './kit.ts';
 import { registryTags } from './registries.ts';
 
-type Exported = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+type Exported = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: Record<string, unknown> };
 
 /** The YAML objects export wrote into `dir`. */
 function exported(dir: string): Exported[] {
@@ -121,6 +121,21 @@ export function exportCases(): FlagCase[] {
       const strict = await ctx.kit.run(plus(base(dir), '--strict'));
       expect(strict.code, `export --strict: ${strict.stderr}`).not.toBe(0);
       expect(exported(dir)).toEqual([]);
+    }),
+    exportCase('api-version', 'the seed ClusterPolicy written at kyverno.io/v1 (what kubectl get shows) without; at kyverno.io/v2beta1 with --api-version kyverno.io/v2beta1; a version no kind has: exit 2', async (ctx) => {
+      const cp = (objects: Exported[]) => objects.find((o) => o.metadata.name === 'fw-seed-cp-a')!;
+      expect(cp(await toDir(ctx, ['-l', SEED_LABEL])).apiVersion).toBe('kyverno.io/v1');
+      expect(cp(await toDir(ctx, ['-l', SEED_LABEL, '--api-version', 'kyverno.io/v2beta1'])).apiVersion).toBe('kyverno.io/v2beta1');
+      expectExit(await ctx.kit.run({ args: ['export', '--output-dir', ctx.kit.dir('exported'), '--kubeconfig', K(ctx), '--api-version', 'kyverno.io/v9'] }), [2], 'export --api-version kyverno.io/v9');
+    }),
+    exportCase('strip-defaults', 'the seed ClusterPolicy\'s spec.background: true (its schema default) and the admission: true the server added written without; left out with --strip-defaults, the rules kept', async (ctx) => {
+      const spec = (objects: Exported[]) => objects.find((o) => o.metadata.name === 'fw-seed-cp-a')!.spec!;
+      const plain = spec(await toDir(ctx, ['-l', SEED_LABEL]));
+      expect(plain).toMatchObject({ background: true, admission: true });
+      const stripped = spec(await toDir(ctx, ['-l', SEED_LABEL, '--strip-defaults']));
+      expect(stripped).not.toHaveProperty('background');
+      expect(stripped).not.toHaveProperty('admission');
+      expect(stripped).toHaveProperty('rules');
     }),
     exportCase('annotation', 'inspect shows the manifest annotation fw.example/flag=on only with -a', async (ctx) => {
       const annotations = async (extra: string[]) => {

@@ -108,6 +108,28 @@ export function migrateCases(): FlagCase[] {
       await ctx.kit.ok({ args: [...args, '--force-conflicts'] });
       expect(background(await kube.get(target))).toBe(true);
     }),
+    migrateCase('strip-defaults', 'the copied Policy\'s managed fields: migrate sent spec.background (true, its schema default) without; left it out with --strip-defaults (the target fills it in, owned by no one)', async (ctx, fresh, kube) => {
+      /** Whether what migrate sent for the copy of P held spec.background: the fields its apply owns. */
+      const sentBackground = async (extra: string[]) => {
+        const set = await fresh();
+        await ctx.kit.ok({ args: ['migrate', ...contexts(ctx), '-l', set.onlyP, '-n', set.dst, '--create-namespace', ...extra] });
+        const copy = await kube.get(at(set.p, set.dst));
+        expect(background(copy)).toBe(true);
+        const managed = (copy?.metadata as { managedFields?: Array<{ operation: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }> }).managedFields ?? [];
+        const applied = managed.filter((m) => m.operation === 'Apply');
+        expect(applied).toHaveLength(1);
+        return Object.hasOwn(applied[0]!.fieldsV1?.['f:spec'] ?? {}, 'f:background');
+      };
+      expect(await sentBackground([])).toBe(true);
+      expect(await sentBackground(['--strip-defaults'])).toBe(false);
+    }),
+    migrateCase('api-version', 'client dry run: the Policy sent as kyverno.io/v1 (what kubectl get shows) without; as kyverno.io/v2beta1 with --api-version kyverno.io/v2beta1', async (ctx, fresh) => {
+      const set = await fresh();
+      const args = ['migrate', ...contexts(ctx), '-l', set.onlyP, '-n', set.dst, '--dry-run=client', '--format', 'json'];
+      const sent = async (extra: string[]) => json<{ results: Array<{ kind: string; apiVersion: string }> }>(await ctx.kit.ok({ args: [...args, ...extra] }), 'migrate').results.map((r) => `${r.apiVersion} ${r.kind}`);
+      expect(await sent([])).toEqual(['kyverno.io/v1 Policy']);
+      expect(await sent(['--api-version', 'kyverno.io/v2beta1'])).toEqual(['kyverno.io/v2beta1 Policy']);
+    }),
     migrateCase('namespace', 'applied back where they came from without; into namespace B with -n B', async (ctx, fresh, kube) => {
       const set = await fresh();
       await kube.createNamespace(set.dst);
