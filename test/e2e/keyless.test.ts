@@ -5,7 +5,9 @@
 // us. Both must accept the good signature and refuse the wrong identity, the wrong issuer, an
 // expired certificate, a tampered digest, a signature over another artifact and a foreign root.
 // On docker-registry (bundles found through the sha256-<hex> tag schema) and on the registry with
-// the referrers API.
+// the referrers API. Then the same for cosign v2's keyless format (a simple-signing layer of the
+// sha256-<hex>.sig image carrying certificate, chain and Rekor bundle annotations), judged by
+// cosign v2 `verify --trusted-root` and by us.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, runOk, runProcess, type CliResult } from '../support/cli.ts';
 import { removeOnExit } from '../support/process.ts';
 import { startTestRegistry, TEST_REGISTRY_KINDS, type TestRegistry } from '../support/referrers-registry.ts';
-import { attachBundle, BUNDLE_MEDIA_TYPE, COSIGN_SIGN_PREDICATE, makeKeylessFixture, type FixtureBundle, type KeylessFixture } from '../support/sigstore-fixture.ts';
+import {
+  attachBundle,
+  BUNDLE_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE,
+  makeKeylessFixture,
+  pushSimpleSignature,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  type FixtureBundle,
+  type FixtureSimpleSignature,
+  type KeylessFixture,
+} from '../support/sigstore-fixture.ts';
 import { toolPath } from '../support/tools.ts';
 
 const POLICY = join(REPO_ROOT, 'examples', 'policies', 'kyverno', 'require-labels.yaml');
@@ -271,6 +283,139 @@ describe.each(TEST_REGISTRY_KINDS)('keyless signatures over OCI, judged by cosig
     expect(p.code, p.stderr).toBe(6);
     expect(p.stderr).toMatch(hint);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('cosign stayed offline throughout: its TUF cache is still empty', async () => {
+    expect(await readdir(join(work, 'tuf'))).toEqual([]);
+    expect(await readdir(join(work, 'home'))).toEqual([]);
+  });
+});
+
+describe.each(TEST_REGISTRY_KINDS)('cosign v2 keyless simple-signing signatures (.sig tag), judged by cosign v2 and by us, on %s', (kind) => {
+  let reg: TestRegistry;
+  let work: string;
+  let cosignEnv: NodeJS.ProcessEnv;
+  /** One pushed artifact per variant, its `.sig` image carrying only that signature. */
+  const subjects = {} as Record<FixtureSimpleSignature, { ref: string; digest: string; fixture: KeylessFixture; sigManifest: string }>;
+
+  beforeAll(async () => {
+    reg = await startTestRegistry(kind);
+    work = await mkdtemp(join(tmpdir(), `keyless-v2-${kind}-`));
+    removeOnExit(work);
+    cosignEnv = { ...process.env, HOME: join(work, 'home'), TUF_ROOT: join(work, 'tuf') };
+    await mkdir(join(work, 'home'));
+    await mkdir(join(work, 'tuf'));
+    const text = await readFile(POLICY, 'utf8');
+    for (const variant of ['good', 'wrong-subject', 'tampered'] as const) {
+      const dir = join(work, 'policies', variant);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'require-labels.yaml'), text.replace(/^  name: require-labels$/m, `  name: require-labels-v2-${variant}`));
+      const repo = `${reg.host}/keyless-v2/${variant}`;
+      const pushed = JSON.parse((await runOk(['push', `${repo}:v1`, dir, '--format', 'json'])).stdout) as { digest: string };
+      const fixture = await makeKeylessFixture({ digest: pushed.digest, github: GITHUB, simpleSigning: repo });
+      const sigManifest = await pushSimpleSignature(repo, pushed.digest, fixture.simpleSignatures![variant]);
+      subjects[variant] = { ref: `${repo}:v1`, digest: pushed.digest, fixture, sigManifest };
+    }
+  });
+  afterAll(async () => reg?.stop());
+
+  function cosign2(args: string[]): Promise<CliResult> {
+    return runProcess(toolPath('cosign'), ['verify', '--allow-http-registry', ...args], { env: cosignEnv, cwd: work });
+  }
+  const keyless = (s: { fixture: KeylessFixture }, identity = s.fixture.identity): string[] => [
+    '--certificate-identity', identity, '--certificate-oidc-issuer', s.fixture.issuer, '--trusted-root', s.fixture.trustedRoot,
+  ];
+
+  it('the signature is laid out as cosign v2 writes it: sha256-<hex>.sig, one simplesigning layer with its annotations', async () => {
+    const s = subjects.good;
+    const r = await runProcess(toolPath('oras'), ['manifest', 'fetch', '--plain-http', `${reg.host}/keyless-v2/good:${s.digest.replace(':', '-')}.sig`], { env: process.env, cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(r.stdout) as { config: { mediaType: string }; layers: Array<{ mediaType: string; annotations: Record<string, string> }> };
+    expect(manifest.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
+    expect(manifest.layers).toHaveLength(1);
+    expect(manifest.layers[0]!.mediaType).toBe(SIMPLE_SIGNING_MEDIA_TYPE);
+    const a = manifest.layers[0]!.annotations;
+    expect(a['dev.cosignproject.cosign/signature']).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(a['dev.sigstore.cosign/certificate']).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    expect(a['dev.sigstore.cosign/chain']!.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    const bundle = JSON.parse(a['dev.sigstore.cosign/bundle']!) as { SignedEntryTimestamp: string; Payload: { body: string; integratedTime: number; logIndex: number; logID: string } };
+    expect(Object.keys(bundle.Payload).sort()).toEqual(['body', 'integratedTime', 'logID', 'logIndex']);
+    expect(JSON.parse(Buffer.from(bundle.Payload.body, 'base64').toString('utf8'))).toMatchObject({ kind: 'hashedrekord', apiVersion: '0.0.1' });
+  });
+
+  it('cosign v2 verifies it offline with --trusted-root (the Rekor bundle checked offline)', async () => {
+    const s = subjects.good;
+    const r = await cosign2([...keyless(s), s.ref]);
+    expect(r.code, r.stderr).toBe(0);
+    const payloads = JSON.parse(r.stdout) as Array<{ critical: { image: { 'docker-manifest-digest': string }; type: string }; optional: Record<string, string> }>;
+    expect(payloads.map((p) => p.critical.image['docker-manifest-digest'])).toEqual([s.digest]);
+    expect(payloads[0]!.critical.type).toBe('cosign container image signature');
+    expect(payloads[0]!.optional).toMatchObject({ Subject: s.fixture.identity, Issuer: s.fixture.issuer });
+    expect(r.stderr).toMatch(/Existence of the claims in the transparency log was verified offline/);
+    expect(r.stderr).toMatch(/The code-signing certificate was verified using trusted certificate authority certificates/);
+  });
+
+  it('we verify it with the same trusted root: a keyless cosign-simplesigning verdict naming the signer', async () => {
+    const s = subjects.good;
+    const text = await runCli(['verify', s.ref, ...keyless(s)]);
+    expect(text.code, text.stderr).toBe(0);
+    const r = await runCli(['verify', s.ref, ...keyless(s), '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { digest: string; verified: number; signatures: Array<Record<string, unknown>>; trustedRoot: { source: string } };
+    expect(report.digest).toBe(s.digest);
+    expect(report.verified).toBe(1);
+    expect(report.trustedRoot.source).toBe('file');
+    expect(report.signatures).toEqual([
+      expect.objectContaining({
+        format: 'cosign-simplesigning',
+        source: 'tag',
+        manifest: s.sigManifest,
+        mode: 'keyless',
+        valid: true,
+        signer: { identity: s.fixture.identity, issuer: s.fixture.issuer },
+        dockerReference: `${reg.host}/keyless-v2/good`,
+      }),
+    ]);
+    const regexp = await runCli(['verify', s.ref, '--certificate-identity-regexp', '^https://github\\.com/acme/', '--certificate-oidc-issuer-regexp', 'githubusercontent', '--trusted-root', s.fixture.trustedRoot]);
+    expect(regexp.code, regexp.stderr).toBe(0);
+  });
+
+  const refusals: Array<{ name: string; variant: FixtureSimpleSignature; identity?: string; cosign: RegExp; ours: RegExp }> = [
+    { name: 'the wrong identity', variant: 'good', identity: OTHER_WORKFLOW, cosign: /none of the expected identities matched what was in the certificate/, ours: /\bidentity: certificate identity "[^"]+" does not match "/ },
+    {
+      name: 'a tampered payload digest (a signature over another artifact, its payload edited to name this one)',
+      variant: 'tampered',
+      cosign: /error verifying bundle: matching bundle to payload: bundle="[0-9a-f]{64}", payload="[0-9a-f]{64}"/,
+      ours: /\btlog: digest mismatch/,
+    },
+    {
+      name: 'a valid signature whose payload names another artifact',
+      variant: 'wrong-subject',
+      cosign: /invalid or missing digest in claim/,
+      ours: /\bartifact-digest: the signed payload names sha256:[0-9a-f]{64}, not sha256:/,
+    },
+  ];
+
+  describe.each(refusals)('both refuse $name', ({ variant, identity, cosign, ours }) => {
+    it('cosign v2 verify refuses', async () => {
+      const s = subjects[variant];
+      const r = await cosign2([...keyless(s, identity), s.ref]);
+      expect(r.code, r.stdout).not.toBe(0);
+      expect(r.stderr).toMatch(cosign);
+    });
+
+    it('our verify exits 6 naming the failed check', async () => {
+      const s = subjects[variant];
+      const v = await runCli(['verify', s.ref, ...keyless(s, identity)]);
+      expect(v.code, v.stderr).toBe(6);
+      expect(v.stderr).toMatch(ours);
+      const j = await runCli(['verify', s.ref, ...keyless(s, identity), '--format', 'json']);
+      expect(j.code).toBe(6);
+      const error = (JSON.parse(j.stderr) as { error: { code: string; details: string[] } }).error;
+      expect(error.code).toBe('UNSAFE_CONTENT');
+      expect(error.details).toHaveLength(1);
+      expect(error.details[0]).toMatch(ours);
+    });
   });
 
   it('cosign stayed offline throughout: its TUF cache is still empty', async () => {

@@ -6,7 +6,7 @@
 //
 //	sigstore-fixture -digest sha256:<hex> -identity SAN -issuer URL -out DIR
 //	                 [-github-workflow-trigger T -github-workflow-sha S -github-workflow-name N
-//	                  -github-workflow-repository R -github-workflow-ref REF]
+//	                  -github-workflow-repository R -github-workflow-ref REF] [-simplesigning REPO]
 //
 // Writes into DIR:
 //
@@ -19,9 +19,18 @@
 //	wrong-subject.json  a valid signature, but over another digest than the one given
 //	tampered.json       wrong-subject.json with the statement's subject edited to the given digest
 //
-// and prints a JSON summary on stdout. Each file is checked with sigstore-go's verifier (the one
-// cosign v3 uses, with cosign's keyless options) before the program exits: good.json must pass,
-// every other bundle must fail; otherwise the exit code is 1.
+// and with -simplesigning REPO also what cosign v2 `sign` (keyless) pushes as a layer of the
+// `sha256-<hex>.sig` image, by the same CA and log, in simplesigning/{good,wrong-subject,tampered}/:
+//
+//	payload.json        the simple-signing payload (docker-reference REPO, docker-manifest-digest)
+//	annotations.json    the layer annotations: signature, Fulcio certificate, chain, Rekor bundle
+//	                    (SignedEntryTimestamp + {body, integratedTime, logIndex, logID}, a hashedrekord)
+//
+// (wrong-subject: a valid signature over another digest; tampered: its payload edited to name the
+// digest), and prints a JSON summary on stdout. Each bundle is checked with sigstore-go's verifier
+// (the one cosign v3 uses, with cosign's keyless options) before the program exits: good.json must
+// pass, every other bundle must fail; each simple-signing signature must verify over its payload
+// except tampered's (cosign v2 itself judges them in test/e2e/keyless.test.ts); otherwise exit 1.
 package main
 
 import (
@@ -64,6 +73,8 @@ import (
 	"github.com/sigstore/rekor/pkg/types"
 	rekordsse "github.com/sigstore/rekor/pkg/types/dsse"
 	rekordssev001 "github.com/sigstore/rekor/pkg/types/dsse/v0.0.1"
+	"github.com/sigstore/rekor/pkg/types/hashedrekord"
+	hashedrekordv001 "github.com/sigstore/rekor/pkg/types/hashedrekord/v0.0.1"
 	"github.com/sigstore/rekor/pkg/util"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -109,6 +120,7 @@ func main() {
 	identity := flag.String("identity", "", "certificate identity (SAN): a URI if it contains ://, else an email")
 	issuer := flag.String("issuer", "", "OIDC issuer written into the certificate")
 	out := flag.String("out", "", "output directory (created)")
+	simple := flag.String("simplesigning", "", "also write cosign v2 keyless simple-signing signatures, docker-reference REPO (e.g. registry.example/policies)")
 	var gh githubClaims
 	flag.StringVar(&gh.trigger, "github-workflow-trigger", "", "GitHub workflow trigger claim (OID 1.3.6.1.4.1.57264.1.2)")
 	flag.StringVar(&gh.sha, "github-workflow-sha", "", "GitHub workflow SHA claim (OID ...1.3)")
@@ -125,13 +137,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sigstore-fixture: -digest must be sha256:<64 lowercase hex digits>, got %q\n", *digest)
 		os.Exit(2)
 	}
-	if err := run(hexDigest, *identity, *issuer, gh, *out); err != nil {
+	if err := run(hexDigest, *identity, *issuer, gh, *out, *simple); err != nil {
 		fmt.Fprintf(os.Stderr, "sigstore-fixture: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(hexDigest, identity, issuer string, gh githubClaims, out string) error {
+func run(hexDigest, identity, issuer string, gh githubClaims, out, dockerRef string) error {
 	f, err := newFixture(identity, issuer, gh)
 	if err != nil {
 		return err
@@ -209,7 +221,7 @@ func run(hexDigest, identity, issuer string, gh githubClaims, out string) error 
 		}
 		results = append(results, r)
 	}
-	summary, err := json.MarshalIndent(map[string]any{
+	fields := map[string]any{
 		"digest":        "sha256:" + hexDigest,
 		"otherDigest":   "sha256:" + otherDigest,
 		"identity":      identity,
@@ -218,7 +230,18 @@ func run(hexDigest, identity, issuer string, gh githubClaims, out string) error 
 		"integratedAt":  now.UTC().Format(time.RFC3339),
 		"bundles":       results,
 		"predicateType": cosignSignPredicateType,
-	}, "", "  ")
+	}
+	if dockerRef != "" {
+		checked, err := f.writeSimpleSigning(out, dockerRef, hexDigest, otherDigest, now)
+		if err != nil {
+			return err
+		}
+		if !checked["good"] || !checked["wrong-subject"] || checked["tampered"] {
+			mismatch = append(mismatch, fmt.Sprintf("simplesigning: signature over the payload verifies %v; want good and wrong-subject only", checked))
+		}
+		fields["simpleSigning"] = map[string]any{"dir": "simplesigning", "dockerReference": dockerRef, "signatureVerifies": checked}
+	}
+	summary, err := json.MarshalIndent(fields, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -383,20 +406,7 @@ func (f *fixture) logEntry(leaf *x509.Certificate, env *ssldsse.Envelope, sig []
 	if err != nil {
 		return nil, err
 	}
-	setPayload, err := json.Marshal(tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(body),
-		IntegratedTime: integratedTime.Unix(),
-		LogIndex:       logIndex,
-		LogID:          hex.EncodeToString(f.rekorLogID[:]),
-	})
-	if err != nil {
-		return nil, err
-	}
-	canonical, err := jsoncanonicalizer.Transform(setPayload)
-	if err != nil {
-		return nil, err
-	}
-	set, err := signer.SignMessage(bytes.NewReader(canonical))
+	set, err := f.signedEntryTimestamp(body, integratedTime, logIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -415,6 +425,33 @@ func (f *fixture) logEntry(leaf *x509.Certificate, env *ssldsse.Envelope, sig []
 		},
 		CanonicalizedBody: body,
 	}, nil
+}
+
+// signedEntryTimestamp: the log's signature over the canonical JSON of {body, integratedTime,
+// logIndex, logID} (the inclusion promise Rekor v1 returns as verification.signedEntryTimestamp).
+func (f *fixture) signedEntryTimestamp(body []byte, integratedTime time.Time, logIndex int64) ([]byte, error) {
+	setPayload, err := json.Marshal(f.rekorPayload(body, integratedTime, logIndex))
+	if err != nil {
+		return nil, err
+	}
+	canonical, err := jsoncanonicalizer.Transform(setPayload)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := signature.LoadECDSASignerVerifier(f.rekorKey, crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	return signer.SignMessage(bytes.NewReader(canonical))
+}
+
+func (f *fixture) rekorPayload(body []byte, integratedTime time.Time, logIndex int64) tlog.RekorPayload {
+	return tlog.RekorPayload{
+		Body:           base64.StdEncoding.EncodeToString(body),
+		IntegratedTime: integratedTime.Unix(),
+		LogIndex:       logIndex,
+		LogID:          hex.EncodeToString(f.rekorLogID[:]),
+	}
 }
 
 func statementFor(hexDigest string) ([]byte, error) {
@@ -616,4 +653,163 @@ func writeJSON(path string, raw []byte) error {
 	}
 	buf.WriteByte('\n')
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// --- cosign v2 keyless `sign` of an image (-simplesigning) ---------------------------------------
+
+// simpleSigning is the payload cosign v2 signs (containers/image "simple signing", as sigstore's
+// payload.Cosign marshals it: these fields in this order, optional null without -a).
+type simpleSigning struct {
+	Critical struct {
+		Identity struct {
+			DockerReference string `json:"docker-reference"`
+		} `json:"identity"`
+		Image struct {
+			DockerManifestDigest string `json:"docker-manifest-digest"`
+		} `json:"image"`
+		Type string `json:"type"`
+	} `json:"critical"`
+	Optional map[string]any `json:"optional"`
+}
+
+// rekorBundle is the value of the dev.sigstore.cosign/bundle annotation (cosign v2 pkg/cosign/bundle
+// RekorBundle marshalled with encoding/json: the SET as base64, the payload with lower-case keys).
+type rekorBundle struct {
+	SignedEntryTimestamp []byte
+	Payload              tlog.RekorPayload
+}
+
+// Layer annotation keys of a cosign v2 signature (pkg/oci/static).
+const (
+	signatureAnnotation   = "dev.cosignproject.cosign/signature"
+	certificateAnnotation = "dev.sigstore.cosign/certificate"
+	chainAnnotation       = "dev.sigstore.cosign/chain"
+	bundleAnnotation      = "dev.sigstore.cosign/bundle"
+)
+
+// signSimple makes what cosign v2 `sign` (keyless) pushes as one layer of the `sha256-<hex>.sig`
+// image: the payload naming sha256:<hexDigest>, an ECDSA P-256/SHA-256 signature over it by a fresh
+// key certified by "Fulcio", and the layer annotations: base64 signature, leaf certificate PEM,
+// chain PEM (intermediate, root), and the Rekor bundle of a hashedrekord v0.0.1 entry.
+func (f *fixture) signSimple(dockerRef, hexDigest string, notBefore, notAfter, integratedTime time.Time) ([]byte, map[string]string, error) {
+	var p simpleSigning
+	p.Critical.Identity.DockerReference = dockerRef
+	p.Critical.Image.DockerManifestDigest = "sha256:" + hexDigest
+	p.Critical.Type = "cosign container image signature"
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf, err := f.leafCertificate(leafKey, notBefore, notAfter)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := sha256.Sum256(payload)
+	sig, err := ecdsa.SignASN1(rand.Reader, leafKey, h[:])
+	if err != nil {
+		return nil, nil, err
+	}
+	certPEM, err := cryptoutils.MarshalCertificateToPEM(leaf)
+	if err != nil {
+		return nil, nil, err
+	}
+	chainPEM, err := cryptoutils.MarshalCertificatesToPEM([]*x509.Certificate{f.fulcioInter, f.fulcioRoot})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	proposed, err := types.NewProposedEntry(ctx, hashedrekord.KIND, hashedrekordv001.APIVERSION, types.ArtifactProperties{
+		ArtifactHash: "sha256:" + hex.EncodeToString(h[:]), PublicKeyBytes: [][]byte{certPEM}, PKIFormat: string(pki.X509), SignatureBytes: sig,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	impl, err := types.CreateVersionedEntry(proposed)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := types.CanonicalizeEntry(ctx, impl)
+	if err != nil {
+		return nil, nil, err
+	}
+	const logIndex = 1
+	set, err := f.signedEntryTimestamp(body, integratedTime, logIndex)
+	if err != nil {
+		return nil, nil, err
+	}
+	bundleJSON, err := json.Marshal(rekorBundle{SignedEntryTimestamp: set, Payload: f.rekorPayload(body, integratedTime, logIndex)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return payload, map[string]string{
+		signatureAnnotation:   base64.StdEncoding.EncodeToString(sig),
+		certificateAnnotation: string(certPEM),
+		chainAnnotation:       string(chainPEM),
+		bundleAnnotation:      string(bundleJSON),
+	}, nil
+}
+
+// writeSimpleSigning writes DIR/simplesigning/<variant>/{payload.json,annotations.json} for
+// good (signed for the digest), wrong-subject (a valid signature over a payload naming another
+// digest) and tampered (wrong-subject's payload edited to name the digest; signature and log entry
+// unchanged). Returns, per variant, whether the signature verifies over the payload as written.
+func (f *fixture) writeSimpleSigning(out, dockerRef, hexDigest, otherDigest string, now time.Time) (map[string]bool, error) {
+	good, goodAnn, err := f.signSimple(dockerRef, hexDigest, now.Add(-time.Minute), now.Add(9*time.Minute), now)
+	if err != nil {
+		return nil, fmt.Errorf("simplesigning good: %w", err)
+	}
+	wrong, wrongAnn, err := f.signSimple(dockerRef, otherDigest, now.Add(-time.Minute), now.Add(9*time.Minute), now)
+	if err != nil {
+		return nil, fmt.Errorf("simplesigning wrong-subject: %w", err)
+	}
+	tampered := bytes.Replace(wrong, []byte(otherDigest), []byte(hexDigest), 1)
+	checked := map[string]bool{}
+	for _, v := range []struct {
+		name    string
+		payload []byte
+		ann     map[string]string
+	}{{"good", good, goodAnn}, {"wrong-subject", wrong, wrongAnn}, {"tampered", tampered, wrongAnn}} {
+		dir := filepath.Join(out, "simplesigning", v.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "payload.json"), v.payload, 0o644); err != nil {
+			return nil, err
+		}
+		ann, err := json.Marshal(v.ann)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeJSON(filepath.Join(dir, "annotations.json"), ann); err != nil {
+			return nil, err
+		}
+		ok, err := simpleSignatureVerifies(v.payload, v.ann)
+		if err != nil {
+			return nil, fmt.Errorf("simplesigning %s: %w", v.name, err)
+		}
+		checked[v.name] = ok
+	}
+	return checked, nil
+}
+
+// simpleSignatureVerifies: the signature annotation over the payload, with the certificate's key.
+func simpleSignatureVerifies(payload []byte, ann map[string]string) (bool, error) {
+	cert, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(ann[certificateAnnotation]))
+	if err != nil || len(cert) != 1 {
+		return false, fmt.Errorf("certificate annotation: %v", err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(ann[signatureAnnotation])
+	if err != nil {
+		return false, err
+	}
+	pub, ok := cert[0].PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return false, errors.New("certificate key is not ECDSA")
+	}
+	h := sha256.Sum256(payload)
+	return ecdsa.VerifyASN1(pub, h[:], sig), nil
 }
