@@ -1,14 +1,16 @@
-// apply / pull --apply (and the apply part of migrate): one line per object, then a summary.
+// apply / pull --apply (and the apply part of migrate): one line per object, then a summary (and
+// the Sigstore trusted root when a signature needed one).
 import type { ApplySummary } from '../core/apply.ts';
 import type { ApplyResult } from '../kube/result.ts';
 import { count } from '../util/plural.ts';
+import { trustedRootLines } from './trustroot.ts';
 
 const DRY_RUN_NOTE = { none: '', server: ' (server dry run)', client: ' (client dry run)' } as const;
 
-export function applyText(s: Pick<ApplySummary, 'results' | 'counts' | 'context' | 'dryRunStrategy' | 'atomic'>): string {
+export function applyText(s: Pick<ApplySummary, 'results' | 'counts' | 'context' | 'dryRunStrategy' | 'atomic' | 'trustedRoot'>): string {
   const lines = s.atomic ? [atomicLine(s.atomic)] : [];
   lines.push(...s.results.map((r) => [resultLine(r, s.dryRunStrategy), ...(r.details ?? []).map((d) => `    ${d}`)].join('\n')));
-  lines.push(summaryLine(s));
+  lines.push(summaryLine(s), ...trustedRootLines(s.trustedRoot));
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@
 import { verdictName, type VerifyResult } from '../core/verify.ts';
 import { atDigest } from '../referrers/display.ts';
 import { count } from '../util/plural.ts';
+import { trustedRootLines } from './trustroot.ts';
 
 export function verifyText(s: VerifyResult): string {
   const satisfies = s.policy.startsWith('the key') ? (s.verified === 1 ? 'verifies with the key' : 'verify with the key') : `${s.verified === 1 ? 'satisfies' : 'satisfy'} ${s.policy}`;
@@ -13,6 +14,6 @@ export function verifyText(s: VerifyResult): string {
       const why = g.valid ? '' : `: ${g.failedCheck ?? 'invalid'}: ${g.reason ?? 'invalid'}`;
       return `  ${g.valid ? 'ok     ' : 'invalid'} ${g.source} ${g.manifest}${g.layer && g.format === 'cosign-simplesigning' ? ` layer ${g.layer}` : ''} ${verdictName(g)}${signer}${why}`;
     }),
-    ...(s.trustedRoot ? [`Trusted root: ${s.trustedRoot.source} (${s.trustedRoot.detail})`] : []),
+    ...trustedRootLines(s.trustedRoot),
   ].join('\n');
 }
