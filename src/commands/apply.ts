@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { APPLY_DRY_RUN, withApplyFlags, withAtomicFlag, type ApplyFlags, type AtomicFlag } from './applyflags.ts';
+import { APPLY_DRY_RUN, atomicFrom, atomicRefusal, withApplyFlags, withAtomicFlag, type ApplyFlags, type AtomicFlag } from './applyflags.ts';
 import { dryRunFrom } from './dryrun.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { limitsFrom, withLimitFlags, type LimitFlags } from './limits.ts';
@@ -81,9 +81,7 @@ export async function sourceOptionsFrom(args: SourceArgs, verb: string): Promise
 /** apply, and pull --apply. */
 export async function applyFromArgs(args: ApplyArgs): Promise<void> {
   const dryRun = dryRunFrom(args, { server: true });
-  if (args.atomic && dryRun === 'client') {
-    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server to see what the check says)');
-  }
+  const atomic = atomicFrom(args, dryRun);
   const source = await sourceOptionsFrom(args, 'apply');
   const [{ applyArtifact }, { applyText }, { render }, { reporting }] = await Promise.all([
     import('../core/apply.ts'),
@@ -99,13 +97,12 @@ export async function applyFromArgs(args: ApplyArgs): Promise<void> {
     dryRun,
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
-    ...(args.atomic ? { atomic: true } : {}),
+    ...(atomic ? { atomic: true } : {}),
   };
   const summary = await reporting((reporter) => applyArtifact(options, reporter));
   render(args.format, summary, applyText);
-  if (summary.failed && summary.atomic && !summary.atomic.applied && summary.atomic.wouldFail > 0) {
-    throw new PolicyOciError('CLUSTER', `--atomic: ${summary.atomic.wouldFail} of ${count(summary.atomic.checked, 'object')} would fail (listed above); nothing was applied`);
-  }
+  const refused = atomicRefusal(summary);
+  if (refused) throw refused;
   if (summary.failed) {
     throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed; the others are as listed above`);
   }

@@ -2,6 +2,10 @@
 // only those that change what it compares: it never writes, so it has no --dry-run and no
 // --create-namespace.
 import type { Argv } from 'yargs';
+import type { AtomicCheck } from '../core/apply.ts';
+import type { DryRun } from '../core/dryrun.ts';
+import { PolicyOciError } from '../errors.ts';
+import { count } from '../util/plural.ts';
 import { withDryRunFlag, type DryRunFlag } from './dryrun.ts';
 
 export interface CompareFlags {
@@ -45,7 +49,22 @@ export const ATOMIC =
   'All or nothing: first a server dry run of the whole set (--prune deletions included); nothing is applied unless every object passes. ' +
   'With --dry-run=server: that check alone, saying whether an --atomic apply would go ahead; not with --dry-run=client';
 
-/** --atomic: apply and pull --apply (migrate does not offer it). */
-export function withAtomicFlag<T>(y: Argv<T>): Argv<T & AtomicFlag> {
-  return y.option('atomic', { type: 'boolean', describe: ATOMIC }) as unknown as Argv<T & AtomicFlag>;
+/** --atomic: apply, pull --apply and migrate. */
+export function withAtomicFlag<T>(y: Argv<T>, describe: string = ATOMIC): Argv<T & AtomicFlag> {
+  return y.option('atomic', { type: 'boolean', describe }) as unknown as Argv<T & AtomicFlag>;
+}
+
+/** Whether --atomic was asked for: refused (exit 2) with a client dry run, which makes no server check. */
+export function atomicFrom(args: AtomicFlag, dryRun: DryRun): boolean {
+  if (args.atomic && dryRun === 'client') {
+    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server to see what the check says)');
+  }
+  return args.atomic ?? false;
+}
+
+/** The error (exit 8) of an --atomic check that refused the set, if it did: nothing was applied. */
+export function atomicRefusal(summary: { failed: boolean; atomic?: AtomicCheck }): PolicyOciError | undefined {
+  const a = summary.atomic;
+  if (!summary.failed || !a || a.applied || a.wouldFail === 0) return undefined;
+  return new PolicyOciError('CLUSTER', `--atomic: ${a.wouldFail} of ${count(a.checked, 'object')} would fail (listed above); nothing was applied`);
 }

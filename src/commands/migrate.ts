@@ -1,13 +1,13 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { withApplyFlags, type ApplyFlags } from './applyflags.ts';
+import { atomicFrom, atomicRefusal, withApplyFlags, withAtomicFlag, type ApplyFlags, type AtomicFlag } from './applyflags.ts';
 import { dryRunFrom } from './dryrun.ts';
 import { formFrom, refusePushFlags, withFormFlags, withPushFlags, type FormFlags, type PushFlags } from './export.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { storeOptionsFrom } from './options.ts';
 import { count } from '../util/plural.ts';
 
-interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags, FormFlags {
+interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags, AtomicFlag, FormFlags {
   'from-context': string;
   'to-context': string;
   via?: string;
@@ -25,7 +25,10 @@ const DETAILS =
   'A dry run pushes nothing to --via. --dry-run=server: --to-context checks everything and persists nothing; ' +
   '--dry-run=client: --to-context is not contacted at all, what would be applied is listed.\n' +
   '--prune records the source on every policy it applies (the --via repository, else "context:<from-context>") and deletes ' +
-  'from --to-context the policies an earlier migrate --prune applied from that source that it no longer holds.';
+  'from --to-context the policies an earlier migrate --prune applied from that source that it no longer holds.\n' +
+  'Without --atomic the policies --to-context accepts are applied and the others fail (exit 8). --atomic, as apply --atomic: ' +
+  '--to-context first checks the whole set in a server dry run (--prune deletions included) and nothing is applied unless every ' +
+  'policy passes; else they are listed, exit 8. With --via the set is pushed before the check, as without.';
 
 export function builder(y: Argv): Argv<MigrateArgs> {
   const withKube = withKubeFlags(withPushFlags(y, 'With --via: parallel uploads'), {
@@ -33,10 +36,15 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     context: false,
     selector: 'Migrate only policies with these labels, e.g. team=platform',
   });
-  return withApplyFlags(withFormFlags(withKube), {
+  const withApply = withApplyFlags(withFormFlags(withKube), {
     prune: 'Delete from --to-context what an earlier migrate --prune applied from the same source (the --via repository, else --from-context) that the source no longer holds',
     dryRun: 'client: read --from-context and list what would be applied, contact --to-context not at all; server: --to-context checks everything and persists nothing; neither pushes to --via',
-  })
+  });
+  return withAtomicFlag(
+    withApply,
+    'All or nothing: --to-context first checks the whole set in a server dry run (--prune deletions included); nothing is applied unless every policy passes. ' +
+      'With --dry-run=server: that check alone; not with --dry-run=client',
+  )
     .option('from-context', { type: 'string', demandOption: true, describe: 'Context to export from' })
     .option('to-context', { type: 'string', demandOption: true, describe: 'Context to apply to' })
     .option('via', { type: 'string', describe: 'Push to this reference first and apply what is read back from it (kept as a record)' })
@@ -47,6 +55,7 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     .example('$0 migrate --from-context old --to-context new', 'Directly, in memory')
     .example('$0 migrate --from-context old --to-context new --via ghcr.io/acme/policies:migration', 'Through a registry (kept as a record)')
     .example('$0 migrate --from-context a --to-context b --via ./snap:v1 --oci-layout', 'Through an OCI image layout on disk: the directory ./snap, tag v1')
+    .example('$0 migrate --from-context old --to-context new --atomic', 'All or nothing: apply only if --to-context accepts every policy in a server dry run first')
     .example('$0 migrate --from-context old --to-context new --dry-run=client', 'List what would be applied; --to-context is not contacted')
     .example('$0 migrate --from-context old --to-context new --strip-defaults --api-version=policies.kyverno.io/v1beta1', 'Let --to-context fill in its own defaults; the policies.kyverno.io kinds at v1beta1') as unknown as Argv<MigrateArgs>;
 }
@@ -55,6 +64,7 @@ export async function handler(args: MigrateArgs): Promise<void> {
   if (args['from-context'] === args['to-context']) throw new PolicyOciError('USAGE', '--from-context and --to-context name the same context');
   if (!args.via) refusePushFlags(args, 'without --via: nothing is pushed');
   const dryRun = dryRunFrom(args, { server: true });
+  const atomic = atomicFrom(args, dryRun);
   const [{ migrate }, { migrateText }, { render }, { reporting }] = await Promise.all([
     import('../core/migrate.ts'),
     import('../output/migrate.ts'),
@@ -72,8 +82,11 @@ export async function handler(args: MigrateArgs): Promise<void> {
     dryRun,
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
+    ...(atomic ? { atomic: true } : {}),
   };
   const summary = await reporting((reporter) => migrate(options, reporter));
   render(args.format, summary, migrateText);
+  const refused = atomicRefusal(summary);
+  if (refused) throw refused;
   if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed to apply to ${summary.to}`);
 }

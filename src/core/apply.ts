@@ -10,7 +10,7 @@ import type { HttpTrace } from '../registry/trace.ts';
 import type { DryRun } from './dryrun.ts';
 import { PolicyOciError } from '../errors.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type SourceFields, type SourceOptions } from './source.ts';
+import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 
 /** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
@@ -95,12 +95,28 @@ export async function applyObjects(client: KubeClient, objects: KubeObject[], op
   });
 }
 
-export async function applyArtifact(options: ApplyArtifactOptions, reporter: Reporter = silentReporter): Promise<ApplySummary> {
-  // The kubeconfig is read first (a wrong --context fails before a long download); the cluster
-  // is contacted only once the artifact is read whole and its signatures checked.
-  const client = KubeClient.fromKubeconfig(options.kube);
+/**
+ * The source of apply and diff, and the client of their cluster: the kubeconfig is read once the
+ * signatures are checked (a refusal comes before anything of the cluster) and before the artifact
+ * is read (a wrong --context fails before a long download). Nothing contacts the cluster here.
+ */
+export async function readSourceFor(options: SourceOptions & { kube: KubeOptions }, reporter: Reporter): Promise<{ source: PolicySource; client: KubeClient }> {
+  const opened: { client?: KubeClient } = {};
   try {
-    const source = await readPolicySource(options, reporter);
+    const source = await readPolicySource(options, reporter, () => {
+      opened.client = KubeClient.fromKubeconfig(options.kube);
+    });
+    return { source, client: opened.client ?? KubeClient.fromKubeconfig(options.kube) };
+  } catch (err) {
+    await opened.client?.close();
+    throw err;
+  }
+}
+
+export async function applyArtifact(options: ApplyArtifactOptions, reporter: Reporter = silentReporter): Promise<ApplySummary> {
+  // The cluster is contacted only once the artifact is read whole and its signatures checked.
+  const { source, client } = await readSourceFor(options, reporter);
+  try {
     const { warnings, warn } = collectWarnings(reporter);
     const objects = source.policies.map((p) => p.object);
     const applyOptions: ApplyObjectsOptions = {
@@ -110,9 +126,7 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
       forceConflicts: options.forceConflicts,
       ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
     };
-    const { results, ran, atomic } = options.atomic
-      ? await applyAtomically(client, objects, applyOptions, reporter, warn)
-      : { results: await applyObjects(client, objects, applyOptions, reporter, warn), ran: options.dryRun, atomic: undefined };
+    const { results, ran, atomic } = await applySet(client, objects, applyOptions, options.atomic ?? false, reporter, warn);
     return {
       ...sourceFields(source),
       context: client.contextName,
@@ -128,6 +142,27 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
   } finally {
     await client.close();
   }
+}
+
+/** What applySet did: the results, how they were obtained, and with --atomic the check. */
+export interface AppliedSet {
+  results: ApplyResult[];
+  /** 'server' too when an --atomic check failed (the results are the check's). */
+  ran: DryRun;
+  atomic?: AtomicCheck;
+}
+
+/** The write apply and migrate share: applyObjects, or with `atomic` the whole-set check first. */
+export async function applySet(
+  client: KubeClient,
+  objects: KubeObject[],
+  options: ApplyObjectsOptions,
+  atomic: boolean,
+  reporter: Reporter,
+  warn: (message: string) => void,
+): Promise<AppliedSet> {
+  if (atomic) return applyAtomically(client, objects, options, reporter, warn);
+  return { results: await applyObjects(client, objects, options, reporter, warn), ran: options.dryRun };
 }
 
 /**

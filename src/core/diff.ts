@@ -1,11 +1,10 @@
 // diff: what apply would change, as a unified diff per policy (the server-side dry run against the
 // live object). The policies come from the same source as apply's (signatures checked with a
 // key, attached artifacts with fromReferrers), read whole before the cluster is contacted.
-import { KubeClient } from '../kube/client.ts';
 import { diffPolicies, type DiffResult } from '../kube/diff.ts';
-import type { KubeOptions } from './apply.ts';
+import { readSourceFor, type KubeOptions } from './apply.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type SourceFields, type SourceOptions } from './source.ts';
+import { sourceFields, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 
 export interface DiffOptions extends SourceOptions {
@@ -29,9 +28,9 @@ export interface DiffSummary extends SourceFields {
 }
 
 export async function diff(options: DiffOptions, reporter: Reporter = silentReporter): Promise<DiffSummary> {
-  const client = KubeClient.fromKubeconfig(options.kube);
+  // The kubeconfig is read after the signatures are checked, before the artifact is read (apply.ts).
+  const { source, client } = await readSourceFor(options, reporter);
   try {
-    const source = await readPolicySource(options, reporter);
     reporter.progress(`Comparing ${count(source.policies.length, 'policy')} with context ${client.contextName}`);
     const results = await diffPolicies(
       client,

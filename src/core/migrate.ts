@@ -1,7 +1,8 @@
 // migrate: export the policies of one context and apply them to another — in memory, or through a
 // registry or OCI layout (--via: pushed, then what is read back, digest-verified, is applied, so
 // the artifact is a faithful record of what was migrated). A dry run pushes nothing; a client dry
-// run contacts the target cluster not at all (the source cluster is read either way).
+// run contacts the target cluster not at all (the source cluster is read either way). --atomic:
+// the target checks the whole set in a server dry run first, as apply --atomic (core/apply.ts).
 import { publish } from '../artifact/publish.ts';
 import { readArtifact } from '../artifact/unpack.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
@@ -9,7 +10,7 @@ import { hasFailures } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
 import type { SkippedKind } from '../kube/export.ts';
 import { countActions } from '../kube/result.ts';
-import { applyObjects, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
+import { applySet, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
 import { packLive, readCluster, type ExportForm, type ExportSelection } from './export.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
@@ -28,6 +29,12 @@ export interface MigrateOptions extends Omit<ApplyObjectsOptions, 'pruneReposito
    * source no longer holds. The source is the --via repository, else the source context.
    */
   prune: boolean;
+  /**
+   * All or nothing, as apply --atomic: a server dry run of the whole set in the target (prune
+   * deletions included) first, and the apply only when no object would fail. With --via the
+   * set is pushed (the record) before the check, as without.
+   */
+  atomic?: boolean;
 }
 
 export interface MigrateVia {
@@ -74,7 +81,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
       via = { reference: opened.display, digest: packed.root.descriptor.digest, pushed: false };
     }
     const pruneSource = options.prune ? (opened?.repository ?? contextSource(live.context)) : undefined;
-    const results = await applyObjects(
+    const { results, ran, atomic } = await applySet(
       to,
       objects,
       {
@@ -84,6 +91,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
         forceConflicts: options.forceConflicts,
         ...(pruneSource ? { pruneRepository: pruneSource } : {}),
       },
+      options.atomic ?? false,
       reporter,
       warn,
     );
@@ -97,9 +105,10 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
       digest: via?.digest ?? packed.root.descriptor.digest,
       context: to.contextName,
       server: to.server,
-      dryRun: options.dryRun !== 'none',
-      dryRunStrategy: options.dryRun,
+      dryRun: ran !== 'none',
+      dryRunStrategy: ran,
       results,
+      ...(atomic ? { atomic } : {}),
       counts: countActions(results),
       failed: hasFailures(results),
       ...(pruneSource ? { pruneSource } : {}),

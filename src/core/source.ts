@@ -92,7 +92,12 @@ function checkFound(found: FoundPolicy[], recognised: boolean, options: SourceOp
   }
 }
 
-export async function readPolicySource(options: SourceOptions, reporter: Reporter): Promise<PolicySource> {
+/**
+ * `beforeRead` is called once what may be read is decided (signatures checked) and before it is
+ * read: where apply and diff read the kubeconfig, so a refused signature comes before anything of
+ * the cluster and a wrong --context still fails before a long download.
+ */
+export async function readPolicySource(options: SourceOptions, reporter: Reporter, beforeRead?: () => void): Promise<PolicySource> {
   checkEngineNames(options.engines);
   const opened = await openTarget(options.reference, options.store, { push: false });
   const { warnings, warn } = collectWarnings(reporter);
@@ -105,6 +110,7 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
   const keep = (p: FoundPolicy) => !options.engines?.length || options.engines.includes(p.engine);
   const trust = trustPolicyOf(options);
   if (!trust && !options.fromReferrers) {
+    beforeRead?.();
     reporter.progress(reading);
     const read = await readArtifact(opened.target, opened.reference, readOptions);
     checkFound(read.policies, read.manifests.some((m) => m.engine !== undefined), options, atDigest(opened.display, read.root.digest));
@@ -124,6 +130,7 @@ export async function readPolicySource(options: SourceOptions, reporter: Reporte
   } finally {
     if (verifier) (await import('./verify.ts')).warnShippedRoot(verifier, { warn, progress: () => undefined });
   }
+  beforeRead?.();
   reading = `Reading ${selected.digests.length} artifact(s) of ${opened.display}`;
   reporter.progress(reading);
   const read = await readArtifacts(opened.target, selected.digests, readOptions);

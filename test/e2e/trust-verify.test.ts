@@ -112,6 +112,33 @@ describe.each(TEST_REGISTRY_KINDS)('cosign v3 bundles verified by us, on %s', (k
     expect(half.stderr).toMatch(/--certificate-oidc-issuer/);
   });
 
+  it('apply and diff refuse a wrong signature (exit 6) before reading the kubeconfig: one that does not exist is not what they say', async () => {
+    const missing = join(work, 'no-such-kubeconfig');
+    const root = join(work, 'root.json');
+    await writeFile(root, JSON.stringify(publicGoodTrustedRoot()));
+    const keyless = ['--certificate-identity', 'ci@example.com', '--certificate-oidc-issuer', 'https://issuer.example', '--trusted-root', root];
+    // No usable kubeconfig either way: --kubeconfig naming no file (exit 2), or KUBECONFIG naming none (exit 8, "no kubeconfig").
+    const ways = [
+      { flags: ['--kubeconfig', missing], env: { ...env }, code: 2, says: missing },
+      { flags: [], env: { ...env, KUBECONFIG: missing, HOME: work, KUBERNETES_SERVICE_HOST: '' }, code: 8, says: 'no kubeconfig' },
+    ];
+    for (const verb of ['apply', 'diff']) {
+      for (const way of ways) {
+        const run = (extra: string[]) => runCli([verb, signed, ...way.flags, ...extra], { env: way.env });
+        for (const trust of [['--verify-key', otherPub], keyless]) {
+          const refused = await run(trust);
+          expect(refused.code, `${verb} ${way.flags.join(' ')} ${trust.join(' ')}: ${refused.stderr}`).toBe(6);
+          expect(refused.stderr).toMatch(/refused/);
+          expect(refused.stderr).not.toContain(missing);
+        }
+        // A good signature gets as far as the kubeconfig, which then fails, naming it.
+        const good = await run(['--verify-key', pub]);
+        expect(good.code, good.stderr).toBe(way.code);
+        expect(good.stderr).toContain(way.says);
+      }
+    }
+  });
+
   it('refuses a bundle of another artifact and a tampered one, naming the check; copy --verify-key copies nothing then', async () => {
     // A real cosign v3 bundle, not uploaded, attached by us: as is to its own artifact, then to others.
     const img = ref('tamper:v1');

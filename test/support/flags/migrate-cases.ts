@@ -108,6 +108,50 @@ export function migrateCases(): FlagCase[] {
       await ctx.kit.ok({ args: [...args, '--force-conflicts'] });
       expect(background(await kube.get(target))).toBe(true);
     }),
+    migrateCase(
+      'atomic',
+      'the target Policy\'s spec.background owned by another manager (the server refuses P): exit 8 and Q applied without; ' +
+        'exit 8 as apply --atomic, nothing applied, "nothing was applied", JSON atomic.applied false with (all applied once the check passes: ' +
+        '--atomic --force-conflicts); refused with --dry-run=client (exit 2)',
+      async (ctx, fresh, kube) => {
+        /** A fresh set whose P the target refuses: a copy in the target namespace, its field owned by another manager. */
+        const refusedSet = async () => {
+          const set = await fresh();
+          await kube.createNamespace(set.dst);
+          // Labelled otherwise: the selector must not pick the target up as a source.
+          await kube.applyAs('fw-other', { ...at(set.p, set.dst), labels: { 'fw-mig': 'target' }, background: false });
+          return { set, args: ['migrate', ...contexts(ctx), '-l', set.selector, '-n', set.dst] };
+        };
+        const plain = await refusedSet();
+        expectExit(await ctx.kit.run({ args: plain.args }), [8], 'migrate of a set with a refused policy');
+        expect(await kube.exists(at(plain.set.q, plain.set.dst))).toBe(true);
+        expect(background(await kube.get(at(plain.set.p, plain.set.dst)))).toBe(false);
+
+        const { set, args: base } = await refusedSet();
+        const args = [...base, '--atomic'];
+        const text = await ctx.kit.run({ args });
+        expectExit(text, [8], 'migrate --atomic of a set with a refused policy');
+        expect(text.stdout).toMatch(/^Checked first with a server dry run \(--atomic\): 2 objects, 1 would fail; nothing was applied/m);
+        expect(text.stderr).toMatch(/--atomic: 1 of 2 objects would fail .*nothing was applied/);
+        const jsonRun = await ctx.kit.run({ args: [...args, '--format', 'json'] });
+        expectExit(jsonRun, [8], 'migrate --atomic --format json');
+        const report = json<{ atomic: Record<string, unknown>; results: Array<{ name: string; action: string }> }>(jsonRun, 'migrate --atomic --format json');
+        expect(report.atomic).toMatchObject({ checkedWith: 'server-dry-run', checked: 2, wouldFail: 1, applied: false });
+        expect(report.results.filter((r) => r.action === 'failed').map((r) => r.name)).toEqual([set.p.name]);
+        expect(await kube.exists(at(set.q, set.dst))).toBe(false);
+        expect(background(await kube.get(at(set.p, set.dst)))).toBe(false);
+
+        const client = await ctx.kit.run({ args: [...args, '--dry-run=client'] });
+        expectExit(client, [2], 'migrate --atomic --dry-run=client');
+        expect(client.stderr).toMatch(/--atomic .*--dry-run=client/);
+
+        // A set that passes the check is applied, and says it was checked first.
+        const passed = await ctx.kit.ok({ args: [...args, '--force-conflicts'] });
+        expect(passed.stdout).toMatch(/^Checked first with a server dry run \(--atomic\): 2 objects, none would fail; then applied$/m);
+        expect(await present(kube, set, set.dst)).toEqual(BOTH);
+        expect(background(await kube.get(at(set.p, set.dst)))).toBe(true);
+      },
+    ),
     migrateCase('strip-defaults', 'the copied Policy\'s managed fields: migrate sent spec.background (true, its schema default) without; left it out with --strip-defaults (the target fills it in, owned by no one)', async (ctx, fresh, kube) => {
       /** Whether what migrate sent for the copy of P held spec.background: the fields its apply owns. */
       const sentBackground = async (extra: string[]) => {
