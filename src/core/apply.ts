@@ -2,6 +2,7 @@
 // source.ts), then apply its policies with server-side apply. Only policy kinds of known engines
 // ever reach the cluster (kube/apply.ts). A client dry run contacts no cluster at all. --atomic:
 // the whole set is first applied as a server dry run; only when no object fails is it applied.
+import type { PruneScope } from '../kube/prune.ts';
 import { applyPolicies, hasFailures, planPolicies, type ApplyResult } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
 import { countActions, type ApplyAction } from '../kube/result.ts';
@@ -33,6 +34,8 @@ export interface ApplyObjectsOptions {
   forceConflicts: boolean;
   /** --prune: the source recorded on every object, and what prune deletes by. */
   pruneRepository?: string;
+  /** What the set was selected by: prune looks only there (--engine, --kind, -l). */
+  pruneScope?: PruneScope;
 }
 
 export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOptions, 'pruneRepository'> {
@@ -79,7 +82,7 @@ export interface ApplySummary extends SourceFields {
 
 /** Server-side apply (or its server dry run), or with a client dry run what would be sent. */
 export async function applyObjects(client: KubeClient, objects: KubeObject[], options: ApplyObjectsOptions, reporter: Reporter, warn: (message: string) => void): Promise<ApplyResult[]> {
-  const prune = options.pruneRepository ? { repository: options.pruneRepository } : undefined;
+  const prune = options.pruneRepository ? { repository: options.pruneRepository, ...(options.pruneScope ? { scope: options.pruneScope } : {}) } : undefined;
   const namespace = options.namespace ? { namespace: options.namespace } : {};
   if (options.dryRun === 'client') {
     if (prune) warn('--prune: what would be pruned is known only to the cluster, which a client dry run does not contact (use --dry-run=server)');
@@ -125,6 +128,7 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
       dryRun: options.dryRun,
       forceConflicts: options.forceConflicts,
       ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
+      ...(options.prune && options.engines?.length ? { pruneScope: { engines: options.engines } } : {}),
     };
     const { results, ran, atomic } = await applySet(client, objects, applyOptions, options.atomic ?? false, reporter, warn);
     return {
@@ -182,7 +186,7 @@ async function applyAtomically(
     throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server)');
   }
   reporter.progress(`Checking ${count(objects.length, 'policy')} with a server dry run first (--atomic)`);
-  const prune = options.pruneRepository ? { prune: { repository: options.pruneRepository } } : {};
+  const prune = options.pruneRepository ? { prune: { repository: options.pruneRepository, ...(options.pruneScope ? { scope: options.pruneScope } : {}) } } : {};
   const check = await applyPolicies(client, objects, {
     ...(options.namespace ? { namespace: options.namespace } : {}),
     createNamespace: options.createNamespace,

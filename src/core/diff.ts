@@ -38,7 +38,7 @@ export async function diff(options: DiffOptions, reporter: Reporter = silentRepo
       {
         ...(options.namespace ? { namespace: options.namespace } : {}),
         forceConflicts: options.forceConflicts,
-        ...(options.prune ? { prune: { repository: source.opened.repository } } : {}),
+        ...(options.prune ? { prune: { repository: source.opened.repository, ...(options.engines?.length ? { scope: { engines: options.engines } } : {}) } } : {}),
       },
     );
     return {

@@ -89,7 +89,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
         createNamespace: options.createNamespace,
         dryRun: options.dryRun,
         forceConflicts: options.forceConflicts,
-        ...(pruneSource ? { pruneRepository: pruneSource } : {}),
+        ...(pruneSource ? { pruneRepository: pruneSource, pruneScope: { ...(options.selection.engines ? { engines: options.selection.engines } : {}), ...(options.selection.kinds ? { kinds: options.selection.kinds } : {}) } } : {}),
       },
       options.atomic ?? false,
       reporter,

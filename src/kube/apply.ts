@@ -8,7 +8,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
 import { checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
-import { prunePolicies } from './prune.ts';
+import { prunePolicies, type PruneScope } from './prune.ts';
 import { errorFields } from './result.ts';
 import type { ApplyResult } from './result.ts';
 
@@ -21,7 +21,7 @@ export interface ApplyOptions {
   dryRun: boolean;
   forceConflicts: boolean;
   /** Delete objects this tool applied earlier from the same repository that are not in `objects`. */
-  prune?: { repository: string };
+  prune?: { repository: string; scope?: PruneScope };
   /** The caller's last change to each object before it is sent. */
   label?: (obj: KubeObject) => KubeObject;
   /** Objects applied at once within one applyOrder tier (default 8). */
@@ -49,7 +49,7 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
   }
   if (opts.prune) {
     const keep = new Set(prepared.map((p) => p.key));
-    results.push(...(await prunePolicies(client, discovered, keep, { repository: opts.prune.repository, namespace: opts.namespace, dryRun: opts.dryRun })));
+    results.push(...(await prunePolicies(client, discovered, keep, { repository: opts.prune.repository, ...(opts.prune.scope ? { scope: opts.prune.scope } : {}), namespace: opts.namespace, dryRun: opts.dryRun })));
   }
   return results;
 }

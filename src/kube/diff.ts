@@ -9,7 +9,7 @@ import { apiVersionOf } from './client.ts';
 import type { KubeClient } from './client.ts';
 import { checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
 import type { Prepared } from './prepare.ts';
-import { pruneCandidates } from './prune.ts';
+import { pruneCandidates, type PruneScope } from './prune.ts';
 import { errorFields, objectFields } from './result.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
@@ -18,7 +18,7 @@ export interface DiffOptions {
   namespace?: string;
   forceConflicts?: boolean;
   /** As for apply: mark the objects with this source, and show what prune would delete. */
-  prune?: { repository: string };
+  prune?: { repository: string; scope?: PruneScope };
   label?: (obj: KubeObject) => KubeObject;
 }
 
@@ -56,7 +56,7 @@ export async function diffPolicies(client: KubeClient, objects: readonly KubeObj
   out.push(...(await mapLimit(prepared, 8, (p) => diffOne(client, p, opts, missing))));
   if (opts.prune) {
     const keep = new Set(prepared.map((p) => p.key));
-    const { candidates, failures } = await pruneCandidates(client, discovered, keep, { repository: opts.prune.repository, namespace: opts.namespace });
+    const { candidates, failures } = await pruneCandidates(client, discovered, keep, { repository: opts.prune.repository, ...(opts.prune.scope ? { scope: opts.prune.scope } : {}), namespace: opts.namespace });
     for (const f of failures) out.push({ kind: f.kind, apiVersion: f.apiVersion, name: '', change: 'error', changed: false, diff: '', error: f.error ?? 'prune failed' });
     for (const { ref, obj } of candidates) {
       const ns = ref.namespaced ? obj.metadata.namespace : undefined;

@@ -10,8 +10,20 @@ import { identity } from './prepare.ts';
 import { errorFields, objectFields } from './result.ts';
 import type { ApplyResult } from './result.ts';
 
+/**
+ * The kinds the apply selected (--engine, --kind): prune considers only those, so a narrower apply
+ * from a source never deletes what a wider one from the same source applied. (migrate's -l does not
+ * narrow prune yet, unlike kubectl apply --prune -l: README, migrate.)
+ */
+export interface PruneScope {
+  engines?: string[];
+  /** Kind names as --kind takes them (Kind, plural, Kind.group, plural.group). */
+  kinds?: string[];
+}
+
 export interface PruneOptions {
   repository: string;
+  scope?: PruneScope;
   /** With -n, namespaced kinds are pruned in that namespace only (another -n run is not ours). */
   namespace?: string;
   dryRun: boolean;
@@ -35,7 +47,7 @@ export async function pruneCandidates(
   const candidates: PruneCandidate[] = [];
   const failures: ApplyResult[] = [];
   // Reverse apply order: what others depend on goes last.
-  const kinds = discovered.filter((d) => d.ref).sort((a, b) => b.kind.applyOrder - a.kind.applyOrder || a.label.localeCompare(b.label));
+  const kinds = inScope(discovered, opts.scope).filter((d) => d.ref).sort((a, b) => b.kind.applyOrder - a.kind.applyOrder || a.label.localeCompare(b.label));
   for (const d of kinds) {
     const ref = d.ref!;
     let items: KubeObject[];
@@ -53,6 +65,16 @@ export async function pruneCandidates(
       .forEach((obj) => candidates.push({ ref, obj }));
   }
   return { candidates, failures };
+}
+
+function inScope(discovered: DiscoveredKind[], scope: PruneScope | undefined): DiscoveredKind[] {
+  const engines = scope?.engines?.length ? discovered.filter((d) => scope.engines!.includes(d.engine.name)) : discovered;
+  const names = scope?.kinds?.map((n) => n.toLowerCase());
+  if (!names?.length) return engines;
+  return engines.filter((d) => {
+    const { kind, plural, group } = d.kind;
+    return [kind, plural, `${kind}.${group}`, `${plural}.${group}`].some((n) => names.includes(n.toLowerCase()));
+  });
 }
 
 export async function prunePolicies(client: KubeClient, discovered: DiscoveredKind[], keep: Set<string>, opts: PruneOptions): Promise<ApplyResult[]> {

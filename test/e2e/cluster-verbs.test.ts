@@ -4,7 +4,7 @@
 // no cluster" is observed, not assumed.
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,5 +227,34 @@ describe('migrate through an OCI layout', () => {
       const r = await runCli(['migrate', '--kubeconfig', kubeconfig, '--from-context', 'verbs-a', '--to-context', 'verbs-b', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
     }
+  });
+});
+
+describe('--prune stays within what was selected', () => {
+  it('apply --engine kubearmor --prune deletes no Kyverno policy the same repository applied', async () => {
+    const repo = `${reg.host}/prune-scope`;
+    const clusterPolicy = '/apis/kyverno.io/v1/clusterpolicies/disallow-latest-tag';
+    const hostPolicy = '/apis/security.kubearmor.com/v1/kubearmorhostpolicies/hsp-cis-1-1-17-controller-manager';
+    const policy = '/apis/security.kubearmor.com/v1/namespaces/default/kubearmorpolicies/ksp-nginx-hardening-rule-monitor-cache-access';
+    await runOk(['push', `${repo}:v1`, join(EXAMPLES, 'kyverno'), join(EXAMPLES, 'kubearmor')]);
+    await runOk(inB(['apply', `${repo}:v1`, '--prune']));
+    expect(await status(b, clusterPolicy)).toBe(200);
+
+    // v2 holds one KubeArmor policy fewer; applying only its KubeArmor part prunes that one.
+    const onlyOne = await mkdtemp(join(tmpdir(), 'prune-scope-'));
+    await writeFile(join(onlyOne, 'ksp.yaml'), await readFile(join(EXAMPLES, 'kubearmor', 'ksp-nginx-hardening-rule-monitor-cache-access.yaml')));
+    await runOk(['push', `${repo}:v2`, onlyOne]);
+    const r = await runCli(inB(['apply', `${repo}:v2`, '--engine', 'kubearmor', '--prune', '--format', 'json']));
+    expect(r.code, r.stderr).toBe(0);
+    const pruned = JSON.parse(r.stdout).results.filter((x: { action: string }) => x.action === 'pruned').map((x: { kind: string; name: string }) => `${x.kind}/${x.name}`);
+    expect(pruned).toEqual(['KubeArmorHostPolicy/hsp-cis-1-1-17-controller-manager']);
+    expect(await status(b, hostPolicy)).toBe(404);
+    expect(await status(b, policy)).toBe(200);
+    // Kyverno's policies from the same repository are outside --engine kubearmor: kept.
+    expect(await status(b, clusterPolicy), 'a Kyverno policy outside the selection was pruned').toBe(200);
+
+    // diff --prune shows the same scope: nothing of Kyverno would be pruned.
+    const d = JSON.parse((await runCli(inB(['diff', `${repo}:v2`, '--engine', 'kubearmor', '--prune', '--format', 'json']))).stdout);
+    expect(d.results.filter((x: { change: string }) => x.change === 'prune')).toEqual([]);
   });
 });
