@@ -169,15 +169,9 @@ export function sha256(bytes: Buffer | string): string {
 
 // ---- The document check writer and reader share (spec §3, §5; writer MUST 4–7, reader MUST 3) ----
 
-export interface CheckedDocument {
+/** An index entry (without its set) with the object it names. */
+export interface CheckedDocument extends Omit<IndexEntry, 'set'> {
   object: KubeObject;
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  path: string;
-  documentIndex: number;
-  digest: string;
   /** 1-based line of the document in its file. */
   line: number;
 }
