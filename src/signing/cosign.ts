@@ -129,7 +129,8 @@ export interface FoundSignature {
 
 export interface CheckedSignature extends FoundSignature {
   valid: boolean;
-  /** Why it does not count, when it does not. */
+  /** When it does not count: the check that failed, and why. */
+  failedCheck?: 'signature' | 'artifact-digest';
   reason?: string;
   dockerReference?: string;
   /** The payload's signed annotations (`sign --annotation`), when it has any. */
@@ -166,6 +167,17 @@ export async function fetchPayload(target: Target, sig: FoundSignature): Promise
   return target.fetch({ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: sig.layer, size: sig.size });
 }
 
+/** What a verified payload says: whom it names, and whether that is `digest` (key-based and keyless alike). */
+export function payloadClaims(payload: Buffer, digest: string): Pick<CheckedSignature, 'valid' | 'failedCheck' | 'reason' | 'dockerReference' | 'annotations'> {
+  const parsed = parsePayload(payload);
+  const named = parsed.critical.image['docker-manifest-digest'];
+  const claims: ReturnType<typeof payloadClaims> = { valid: named === digest, dockerReference: parsed.critical.identity['docker-reference'] };
+  if (named !== digest) Object.assign(claims, { failedCheck: 'artifact-digest', reason: `the signed payload names ${named}, not ${digest}` });
+  const signed = parsed.optional;
+  if (signed && typeof signed === 'object' && !Array.isArray(signed) && Object.keys(signed).length > 0) claims.annotations = signed;
+  return claims;
+}
+
 /** Checks each signature of `digest` against `key` (each payload fetched once). */
 export async function checkSignatures(target: Target, digest: string, key: KeyObject, referrers: ReferrersClient, found?: FoundSignature[]): Promise<CheckedSignature[]> {
   found ??= await findSignatures(target, digest, referrers);
@@ -179,18 +191,12 @@ export async function checkSignatures(target: Target, digest: string, key: KeyOb
         payloads.set(sig.layer, payload);
       }
       if (!verifyPayload(key, payload, Buffer.from(sig.signature, 'base64'))) {
-        out.push({ ...sig, valid: false, reason: 'the signature does not verify with this key' });
+        out.push({ ...sig, valid: false, failedCheck: 'signature', reason: 'the signature does not verify with this key' });
         continue;
       }
-      const parsed = parsePayload(payload);
-      const named = parsed.critical.image['docker-manifest-digest'];
-      const entry: CheckedSignature = { ...sig, valid: named === digest, dockerReference: parsed.critical.identity['docker-reference'] };
-      if (named !== digest) entry.reason = `the signed payload names ${named}, not ${digest}`;
-      const signed = parsed.optional;
-      if (signed && typeof signed === 'object' && !Array.isArray(signed) && Object.keys(signed).length > 0) entry.annotations = signed;
-      out.push(entry);
+      out.push({ ...sig, ...payloadClaims(payload, digest) });
     } catch (err) {
-      out.push({ ...sig, valid: false, reason: err instanceof Error ? err.message : String(err) });
+      out.push({ ...sig, valid: false, failedCheck: 'signature', reason: err instanceof Error ? err.message : String(err) });
     }
   }
   return out;

@@ -14,9 +14,8 @@ import type { Target } from '../content/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { ReferrersClient } from '../referrers/client.ts';
 import { findBundles } from './bundles.ts';
-import { checkSignatures, fetchPayload, findSignatures, type FoundSignature } from './cosign.ts';
+import { checkSignatures, fetchPayload, findSignatures, type FoundSignature, payloadClaims } from './cosign.ts';
 import { loadPublicKey, publicKeyPem } from './keys.ts';
-import { parsePayload } from './simplesigning.ts';
 import { type BundleVerification, type GithubClaims, type Matcher, type SignerConstraint, verifyBundle } from './sigstore.ts';
 import { TrustedRootLoader, type TrustedRootOptions, type TrustedRootUsed } from './trustroot.ts';
 
@@ -176,7 +175,7 @@ export class TrustVerifier {
       return (await checkSignatures(target, digest, object, referrers, found)).map((c) => ({
         ...base(c),
         valid: c.valid,
-        ...(c.valid ? {} : { failedCheck: c.reason?.includes('names') ? 'artifact-digest' : 'signature', reason: c.reason ?? 'invalid' }),
+        ...(c.valid ? {} : { failedCheck: c.failedCheck ?? 'signature', reason: c.reason ?? 'invalid' }),
         ...(c.dockerReference ? { dockerReference: c.dockerReference } : {}),
         ...(c.annotations ? { annotations: c.annotations } : {}),
       }));
@@ -191,15 +190,8 @@ export class TrustVerifier {
         const payload = await fetchPayload(target, s);
         const verification = await this.verify(legacyBundle(s, payload), { bytes: payload });
         const verdict = verdictOf({ ...base(s), mode: 'keyless' }, verification);
-        if (verdict.valid) {
-          // The signature holds; now the payload must name this very digest.
-          const parsed = parsePayload(payload);
-          const named = parsed.critical.image['docker-manifest-digest'];
-          verdict.dockerReference = parsed.critical.identity['docker-reference'];
-          if (parsed.optional && typeof parsed.optional === 'object' && Object.keys(parsed.optional).length > 0) verdict.annotations = parsed.optional;
-          if (named !== digest) Object.assign(verdict, { valid: false, failedCheck: 'artifact-digest', reason: `the signed payload names ${named}, not ${digest}` });
-        }
-        out.push(verdict);
+        // The signature holds; now the payload must name this very digest.
+        out.push(verdict.valid ? { ...verdict, ...payloadClaims(payload, digest) } : verdict);
       } catch (err) {
         if (err instanceof PolicyOciError && ['REGISTRY', 'UNAUTHORIZED', 'DENIED', 'IO'].includes(err.code)) throw err;
         out.push({ ...base(s), failedCheck: 'bundle', reason: (err as Error).message });
