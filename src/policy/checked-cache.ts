@@ -12,8 +12,8 @@
 // turns it off. Safe to delete at any time. Entries are never pruned: one small JSON per file.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { toolCacheRoot } from '../util/cache-root.ts';
 import { BUILD_ID } from '../version.ts';
 import type { KubeObject } from './types.ts';
 
@@ -37,11 +37,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   // Code run from source has no BUILD_ID to tell one state of the code from the next: only a
   // built bundle or executable remembers anything.
   if (BUILD_ID === undefined) return undefined;
-  const own = env.POLICYOCI_CACHE_DIR;
-  if (own === 'off') return undefined;
-  if (own) return own;
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'kubectl-policyoci');
+  return toolCacheRoot(env);
 }
 
 export class CheckedCache {

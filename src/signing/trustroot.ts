@@ -6,9 +6,10 @@
 // The root is loaded lazily, once: a check that needs none (a key-based signature without log
 // entries) never touches the network.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyOciError } from '../errors.ts';
+import { toolCacheRoot } from '../util/cache-root.ts';
 import { publicGoodTrustedRoot } from './sigstore.ts';
 
 export const PUBLIC_GOOD_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
@@ -58,18 +59,6 @@ export function readTrustedRootFile(path: string): object {
   } catch (err) {
     throw new PolicyOciError('INVALID_INPUT', `--trusted-root ${path} is not a trusted root (JSON): ${(err as Error).message}`);
   }
-}
-
-/**
- * The tool's cache root, as the checked-files cache names it ($POLICYOCI_CACHE_DIR, else
- * $XDG_CACHE_HOME/kubectl-policyoci, else ~/.cache/kubectl-policyoci; `off`: none). Repeated here
- * without that cache's build-id condition, which is about its own entries only.
- */
-export function toolCacheRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const own = env.POLICYOCI_CACHE_DIR;
-  if (own === 'off') return undefined;
-  if (own) return own;
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'kubectl-policyoci');
 }
 
 /** A trusted root loaded on first use, then kept. */
