@@ -3,7 +3,7 @@
 // --create-namespace.
 import type { Argv } from 'yargs';
 import type { AtomicCheck } from '../core/apply.ts';
-import type { DryRun } from '../core/dryrun.ts';
+import { type DryRun, refuseAtomicClientDryRun } from '../core/dryrun.ts';
 import { PolicyOciError } from '../errors.ts';
 import { count } from '../util/plural.ts';
 import { withDryRunFlag, type DryRunFlag } from './dryrun.ts';
@@ -56,9 +56,7 @@ export function withAtomicFlag<T>(y: Argv<T>, describe: string = ATOMIC): Argv<T
 
 /** Whether --atomic was asked for: refused (exit 2) with a client dry run, which makes no server check. */
 export function atomicFrom(args: AtomicFlag, dryRun: DryRun): boolean {
-  if (args.atomic && dryRun === 'client') {
-    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server to see what the check says)');
-  }
+  if (args.atomic) refuseAtomicClientDryRun(dryRun);
   return args.atomic ?? false;
 }
 

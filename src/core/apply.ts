@@ -8,8 +8,7 @@ import { KubeClient } from '../kube/client.ts';
 import { countActions, type ApplyAction } from '../kube/result.ts';
 import type { KubeObject } from '../policy/types.ts';
 import type { HttpTrace } from '../registry/trace.ts';
-import type { DryRun } from './dryrun.ts';
-import { PolicyOciError } from '../errors.ts';
+import { type DryRun, refuseAtomicClientDryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
@@ -182,9 +181,7 @@ async function applyAtomically(
   reporter: Reporter,
   warn: (message: string) => void,
 ): Promise<{ results: ApplyResult[]; ran: DryRun; atomic: AtomicCheck }> {
-  if (options.dryRun === 'client') {
-    throw new PolicyOciError('USAGE', '--atomic checks the set with a server dry run, which --dry-run=client does not make (use --dry-run=server)');
-  }
+  refuseAtomicClientDryRun(options.dryRun);
   reporter.progress(`Checking ${count(objects.length, 'policy')} with a server dry run first (--atomic)`);
   const prune = options.pruneRepository ? { prune: { repository: options.pruneRepository, ...(options.pruneScope ? { scope: options.pruneScope } : {}) } } : {};
   const check = await applyPolicies(client, objects, {
