@@ -132,3 +132,12 @@ async function fromLegacy(transport: Transport, list: LegacyGroup[], groups: Set
   await Promise.all(jobs);
   return out;
 }
+
+/** Whether `name` names the kind as --kind takes it: Kind, plural, Kind.group or plural.group (any case). */
+export function kindNamed(d: DiscoveredKind, name: string): boolean {
+  const n = name.toLowerCase();
+  const kind = d.kind.kind.toLowerCase();
+  const plural = d.kind.plural.toLowerCase();
+  const group = d.kind.group.toLowerCase();
+  return [kind, plural, `${kind}.${group}`, `${plural}.${group}`].includes(n);
+}

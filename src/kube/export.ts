@@ -8,7 +8,7 @@ import { stripClusterFields } from '../policy/strip.ts';
 import type { KubeObject } from '../policy/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
-import type { DiscoveredKind, KindRef } from './discovery.ts';
+import { type DiscoveredKind, kindNamed, type KindRef } from './discovery.ts';
 import { stripOwnership } from './ownership.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import { stripSchemaDefaults } from './export-defaults.ts';
@@ -151,19 +151,12 @@ function selectEngines(names: string[] | undefined) {
 /** Keeps the kinds the user named; a name that matches nothing is an error, not an empty export. */
 export function selectKinds(discovered: DiscoveredKind[], names: string[] | undefined): DiscoveredKind[] {
   if (!names?.length) return discovered;
-  const matches = (d: DiscoveredKind, name: string): boolean => {
-    const n = name.toLowerCase();
-    const kind = d.kind.kind.toLowerCase();
-    const plural = d.kind.plural.toLowerCase();
-    const group = d.kind.group.toLowerCase();
-    return [kind, plural, `${kind}.${group}`, `${plural}.${group}`].includes(n);
-  };
-  const unknown = names.filter((n) => !discovered.some((d) => matches(d, n)));
+  const unknown = names.filter((n) => !discovered.some((d) => kindNamed(d, n)));
   if (unknown.length) {
     const known = [...new Set(discovered.map((d) => d.kind.kind))].join(', ');
     throw new PolicyOciError('USAGE', `unknown policy kind ${unknown.join(', ')} (known: ${known})`);
   }
-  return discovered.filter((d) => names.some((n) => matches(d, n)));
+  return discovered.filter((d) => names.some((n) => kindNamed(d, n)));
 }
 
 function sortKey(r: { d: DiscoveredKind; obj: KubeObject }): string {

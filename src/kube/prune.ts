@@ -4,7 +4,7 @@
 import type { KubeObject } from '../policy/types.ts';
 import { apiVersionOf } from './client.ts';
 import type { KubeClient } from './client.ts';
-import type { DiscoveredKind, KindRef } from './discovery.ts';
+import { type DiscoveredKind, kindNamed, type KindRef } from './discovery.ts';
 import { isOwnedBy, MANAGED_SELECTOR } from './ownership.ts';
 import { identity } from './prepare.ts';
 import { errorFields, objectFields } from './result.ts';
@@ -69,12 +69,9 @@ export async function pruneCandidates(
 
 function inScope(discovered: DiscoveredKind[], scope: PruneScope | undefined): DiscoveredKind[] {
   const engines = scope?.engines?.length ? discovered.filter((d) => scope.engines!.includes(d.engine.name)) : discovered;
-  const names = scope?.kinds?.map((n) => n.toLowerCase());
+  const names = scope?.kinds;
   if (!names?.length) return engines;
-  return engines.filter((d) => {
-    const { kind, plural, group } = d.kind;
-    return [kind, plural, `${kind}.${group}`, `${plural}.${group}`].some((n) => names.includes(n.toLowerCase()));
-  });
+  return engines.filter((d) => names.some((n) => kindNamed(d, n)));
 }
 
 export async function prunePolicies(client: KubeClient, discovered: DiscoveredKind[], keep: Set<string>, opts: PruneOptions): Promise<ApplyResult[]> {
