@@ -2,8 +2,8 @@
 # Build the Go peer tools used by tests/benchmarks, cached outside the repo.
 #
 # Usage: scripts/tools/build.sh TOOL...
-#   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot
-#          cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture
+#   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl kube-controller-manager zot
+#          cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -27,7 +27,7 @@ KYVERNO_VERSION=v1.19.1             # github.com/kyverno/kyverno
 KREW_VERSION=v0.4.4                 # sigs.k8s.io/krew (v0.4.5 is not served by the proxy here)
 CRANE_VERSION=v0.22.1               # github.com/google/go-containerregistry
 ETCD_VERSION=v3.6.16                # go.etcd.io/etcd/server/v3
-KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl)
+KUBERNETES_VERSION=v1.35.4          # k8s.io/kubernetes (kube-apiserver, kubectl, kube-controller-manager)
 ZOT_VERSION=v2.1.8                  # zotregistry.dev/zot/v2 (proxy refuses this host here)
 COSIGN_VERSION=v2.6.5               # github.com/sigstore/cosign/v2 (newest v2; legacy .sig tag format by default)
 COSIGN3_VERSION=v3.1.3              # github.com/sigstore/cosign/v3 (Sigstore bundles as OCI 1.1 referrers by default)
@@ -35,9 +35,10 @@ GGCR_REGISTRY_VERSION=v0.22.1       # github.com/google/go-containerregistry/pkg
 SIGSTORE_GO_VERSION=v1.2.2          # github.com/sigstore/sigstore-go (the one cosign v3.1.3 uses): sigstore-fixture's test CA
 K8S_YAML_VERSION=v0.35.4            # k8s.io/cli-runtime + k8s.io/apimachinery as kubectl v1.35.4 uses them
 SIGS_YAML_VERSION=v1.6.0            # sigs.k8s.io/yaml (over go.yaml.in/yaml/v2), as kubernetes v1.35.4 pins it
+GATEKEEPER_VERSION=v3.23.1          # github.com/open-policy-agent/gatekeeper/v3 (newest the proxy serves on 2026-12-06)
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl zot cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl kube-controller-manager zot cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper)
 
 tool_version() {
   case "$1" in
@@ -46,11 +47,12 @@ tool_version() {
     validate-krew-manifest|krew) echo "$KREW_VERSION" ;;
     crane) echo "$CRANE_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
-    kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
+    kube-apiserver|kubectl|kube-controller-manager) echo "$KUBERNETES_VERSION" ;;
     zot) echo "$ZOT_VERSION" ;;
     cosign) echo "$COSIGN_VERSION" ;;
     cosign3) echo "$COSIGN3_VERSION" ;;
     ggcr-registry) echo "$GGCR_REGISTRY_VERSION" ;;
+    gatekeeper) echo "$GATEKEEPER_VERSION" ;;
     # Our own source: its hash is part of the version, so an edit rebuilds it.
     k8s-yaml) echo "$K8S_YAML_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/k8s-yaml/main.go" | cut -c1-12)" ;;
     sigstore-fixture) echo "$SIGSTORE_GO_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/sigstore-fixture/main.go" | cut -c1-12)" ;;
@@ -187,6 +189,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )
 GO
   log "  go mod tidy (k8s.io/kubernetes@$KUBERNETES_VERSION)"
@@ -207,6 +210,9 @@ k8s_ldflags() {
 }
 build_kube-apiserver() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$(k8s_ldflags)"; }
 build_kubectl() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kubectl" k8s.io/kubernetes/cmd/kubectl "$(k8s_ldflags)"; }
+# Only its ValidatingAdmissionPolicy status controller runs in the tests (apply --wait reads the
+# type checking it writes to status.typeChecking).
+build_kube-controller-manager() { k8s_wrapper; gobuild "$K8S_WRAPPER" "$1/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager "$(k8s_ldflags)"; }
 
 build_zot() {
   simple_recipe "$1" zot zotregistry.dev/zot/v2 "$ZOT_VERSION" zotregistry.dev/zot/v2/cmd/zot zot
@@ -292,6 +298,13 @@ build_sigstore-fixture() {
   gobuild "$w" "$1/sigstore-fixture" .
 }
 
+# Gatekeeper's controller manager (its module root is `package main`): run against the test API
+# server so that constraint kinds are created by the real controller from real templates.
+build_gatekeeper() {
+  simple_recipe "$1" gatekeeper github.com/open-policy-agent/gatekeeper/v3 "$GATEKEEPER_VERSION" \
+    github.com/open-policy-agent/gatekeeper/v3 gatekeeper
+}
+
 # --- driver -----------------------------------------------------------------
 
 BUILD_TMP=""
@@ -311,7 +324,7 @@ ensure_tool() {
   # Serialise concurrent builds of the same tool (kube-apiserver and kubectl share
   # one wrapper directory, hence one lock).
   local lockname="$tool"
-  case "$tool" in kube-apiserver|kubectl) lockname=kubernetes ;; esac
+  case "$tool" in kube-apiserver|kubectl|kube-controller-manager) lockname=kubernetes ;; esac
   exec {lockfd}>"$TOOLS_DIR/.$lockname.lock"
   flock "$lockfd"
   if [[ -x "$bin" && "${POLICYOCI_REBUILD:-0}" != 1 ]]; then
