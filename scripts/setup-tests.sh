@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The tools the suite runs. One list: .ci/run and npm test both come here.
-TEST_TOOLS=(oras kyverno validate-krew-manifest krew crane cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper etcd kube-apiserver kubectl)
+TEST_TOOLS=(oras kyverno validate-krew-manifest krew crane cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper flux-source-controller flux-kustomize-controller etcd kube-apiserver kubectl kube-controller-manager)
 
 start=$SECONDS
 echo "[setup] system packages (docker-registry, htpasswd, openssl, jq, kubectl)" >&2

@@ -4,6 +4,7 @@
 # Usage: scripts/tools/build.sh TOOL...
 #   Tools: oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl kube-controller-manager zot
 #          cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper
+#          flux-source-controller flux-kustomize-controller
 #   stdout: absolute path of each binary, one per line, in argument order (nothing else).
 #   stderr: progress.
 #
@@ -36,9 +37,15 @@ SIGSTORE_GO_VERSION=v1.2.2          # github.com/sigstore/sigstore-go (the one c
 K8S_YAML_VERSION=v0.35.4            # k8s.io/cli-runtime + k8s.io/apimachinery as kubectl v1.35.4 uses them
 SIGS_YAML_VERSION=v1.6.0            # sigs.k8s.io/yaml (over go.yaml.in/yaml/v2), as kubernetes v1.35.4 pins it
 GATEKEEPER_VERSION=v3.23.1          # github.com/open-policy-agent/gatekeeper/v3 (newest the proxy serves on 2026-12-06)
+# Flux: the newest that builds here on 2026-12-06. v1.10.0/v1.10.1 of both need Go 1.27 (fetchable as
+# GOTOOLCHAIN=go1.27.3) but import fluxcd/pkg versions the proxy refuses (apis/crypto v0.5.0, spiffe
+# v0.2.0, masktoken v0.10.0, …); v1.9.6 needs Go 1.26 and only one refused module (artifact, below).
+FLUX_SOURCE_CONTROLLER_VERSION=v1.9.6     # github.com/fluxcd/source-controller
+FLUX_ARTIFACT_VERSION=v0.18.1             # github.com/fluxcd/pkg/artifact for it: v0.18.3 (its pin) and v0.18.2 are refused
+FLUX_KUSTOMIZE_CONTROLLER_VERSION=v1.9.6  # github.com/fluxcd/kustomize-controller
 # ---------------------------------------------------------------------------
 
-ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl kube-controller-manager zot cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper)
+ALL_TOOLS=(oras kyverno validate-krew-manifest krew crane etcd kube-apiserver kubectl kube-controller-manager zot cosign cosign3 ggcr-registry k8s-yaml sigstore-fixture gatekeeper flux-source-controller flux-kustomize-controller)
 
 tool_version() {
   case "$1" in
@@ -53,6 +60,8 @@ tool_version() {
     cosign3) echo "$COSIGN3_VERSION" ;;
     ggcr-registry) echo "$GGCR_REGISTRY_VERSION" ;;
     gatekeeper) echo "$GATEKEEPER_VERSION" ;;
+    flux-source-controller) echo "$FLUX_SOURCE_CONTROLLER_VERSION" ;;
+    flux-kustomize-controller) echo "$FLUX_KUSTOMIZE_CONTROLLER_VERSION" ;;
     # Our own source: its hash is part of the version, so an edit rebuilds it.
     k8s-yaml) echo "$K8S_YAML_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/k8s-yaml/main.go" | cut -c1-12)" ;;
     sigstore-fixture) echo "$SIGSTORE_GO_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/sigstore-fixture/main.go" | cut -c1-12)" ;;
@@ -305,6 +314,35 @@ build_gatekeeper() {
     github.com/open-policy-agent/gatekeeper/v3 gatekeeper
 }
 
+# Flux's controllers are built from a copy of their own module (their main package is the module
+# root and their go.mod holds what makes them build): that go.mod replaces the ./api sub-module,
+# which a module download lacks, so the copy drops the replace and requires the published …/api at
+# the same version, and drops the test-only helmtestserver requirement. Their CRDs
+# (config/crd/bases) go beside the binary, in crds/, where test/support/flux.ts reads them.
+flux_module_copy() {  # flux_module_copy NAME VERSION -> echoes the copy's directory
+  local mod="github.com/fluxcd/$1" src w
+  src="$(cd "$WORK_DIR" && GOFLAGS= go mod download -json "$mod@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  [[ -d "$src" ]] || die "cannot download $mod@$2"
+  w="$WORK_DIR/$1-$2"
+  rm -rf "$w"; cp -r "$src" "$w"; chmod -R u+w "$w"
+  (cd "$w" && go mod edit -dropreplace "$mod/api" -require "$mod/api@$2" -droprequire github.com/fluxcd/pkg/helmtestserver)
+  echo "$w"
+}
+
+build_flux-source-controller() {
+  local w; w="$(flux_module_copy source-controller "$FLUX_SOURCE_CONTROLLER_VERSION")"
+  log "  pin github.com/fluxcd/pkg/artifact@$FLUX_ARTIFACT_VERSION"
+  (cd "$w" && go mod edit -require "github.com/fluxcd/pkg/artifact@$FLUX_ARTIFACT_VERSION")
+  gobuild "$w" "$1/flux-source-controller" .
+  mkdir -p "$1/crds"; cp "$w"/config/crd/bases/*.yaml "$1/crds/"
+}
+
+build_flux-kustomize-controller() {
+  local w; w="$(flux_module_copy kustomize-controller "$FLUX_KUSTOMIZE_CONTROLLER_VERSION")"
+  gobuild "$w" "$1/flux-kustomize-controller" .
+  mkdir -p "$1/crds"; cp "$w"/config/crd/bases/*.yaml "$1/crds/"
+}
+
 # --- driver -----------------------------------------------------------------
 
 BUILD_TMP=""
@@ -347,6 +385,6 @@ ensure_tool() {
   echo "$bin"
 }
 
-[[ $# -gt 0 ]] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -gt 0 ]] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 for t in "$@"; do tool_version "$t" >/dev/null || die "unknown tool '$t' (known: ${ALL_TOOLS[*]})"; done
 for t in "$@"; do ensure_tool "$t"; done
