@@ -312,6 +312,10 @@ build_sigstore-fixture() {
 build_gatekeeper() {
   simple_recipe "$1" gatekeeper github.com/open-policy-agent/gatekeeper/v3 "$GATEKEEPER_VERSION" \
     github.com/open-policy-agent/gatekeeper/v3 gatekeeper
+  # The controller will not start without its own status CRDs (status.gatekeeper.sh: not policy, not
+  # in ../shared/corpus): keep its chart's copies beside the binary, where test/support/gatekeeper.ts reads them.
+  local src; src="$(cd "$WORK_DIR/gatekeeper-$GATEKEEPER_VERSION" && go list -m -f '{{.Dir}}' github.com/open-policy-agent/gatekeeper/v3)"
+  mkdir -p "$1/crds" && cp "$src"/charts/gatekeeper/crds/*podstatus-customresourcedefinition.yaml "$1/crds/"
 }
 
 # Flux's controllers are built from a copy of their own module (their main package is the module
