@@ -6,8 +6,10 @@
 // 10080…) that kubectl reaches without a second thought.
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { RetryPolicy, type RetryOptions } from '../registry/retry.ts';
 import { authScheme, redactUrl, traceError, type HttpTrace } from '../registry/trace.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
 
@@ -21,6 +23,11 @@ export interface KubeRequest {
   body?: unknown;
   contentType?: string;
   accept?: string;
+  /**
+   * Sending it twice leaves the cluster as sending it once (see mayRetry): true for requests that
+   * persist nothing although they are POSTs (access reviews). Default: decided by method and body.
+   */
+  idempotent?: boolean;
 }
 
 export interface KubeResponse {
@@ -45,13 +52,16 @@ export class ApiError extends Error {
   readonly apiStatus: ApiStatus;
   /** Set when the answer was a web page, not the API server's: what it was (see notKubernetes). */
   readonly notKubernetes: string | undefined;
+  /** The Retry-After header of the answer (429, 503), read by the retry policy. */
+  readonly retryAfter: string | undefined;
 
-  constructor(status: number, apiStatus: ApiStatus, notKubernetes?: string) {
+  constructor(status: number, apiStatus: ApiStatus, notKubernetes?: string, retryAfter?: string) {
     super(apiStatus.message || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.apiStatus = apiStatus;
     this.notKubernetes = notKubernetes;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -75,6 +85,8 @@ export interface TransportOptions {
   onWarning?: (warning: string) => void;
   /** Called once per HTTP exchange (-v/--verbose); never handed a secret (see registry/trace.ts). */
   trace?: HttpTrace;
+  /** The registry's retry policy by default (registry/retry.ts); tests may shorten it. */
+  retry?: RetryOptions;
 }
 
 /** Largest response body read (a whole list page of policies fits many times over). */
@@ -86,15 +98,35 @@ export class Transport {
   private readonly opts: TransportOptions;
   private readonly timeoutMs: number;
   private dispatcher: Dispatcher | undefined;
+  private readonly retry: RetryPolicy;
 
   constructor(kc: KubeConfig, server: string, opts: TransportOptions = {}) {
     this.kc = kc;
     this.server = server;
     this.opts = opts;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.retry = new RetryPolicy(opts.retry);
   }
 
+  /**
+   * One request, retried as registry requests are (429 with its Retry-After, 408, 5xx, connection
+   * resets; exponential backoff with jitter, 5 attempts) when that cannot apply it twice: see
+   * mayRetry. --request-timeout bounds each attempt; a timeout is not retried.
+   */
   async request(req: KubeRequest): Promise<KubeResponse> {
+    const idempotent = isIdempotent(req);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send(req);
+      } catch (err) {
+        const delay = mayRetry(err, idempotent) ? this.retry.delayFor(attempt, { error: err }) : undefined;
+        if (delay === undefined) throw err;
+        await sleepMs(delay);
+      }
+    }
+  }
+
+  private async send(req: KubeRequest): Promise<KubeResponse> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), HttpMethod[req.method]);
@@ -166,7 +198,7 @@ export class Transport {
       // The API server's errors are a metav1.Status, or plain text ("404 page not found" for a
       // group it does not serve); a web page is someone else's.
       const status = parsed && typeof parsed === 'object' ? (parsed as ApiStatus) : { message: page ?? (text.trim().split('\n')[0]?.slice(0, 300) || `HTTP ${res.statusCode}`) };
-      throw new ApiError(res.statusCode, status, page);
+      throw new ApiError(res.statusCode, status, page, headerOf(res.headers, 'retry-after'));
     }
     if (!json && text.trim() !== '' && /json/i.test(req.accept ?? 'application/json')) {
       // A 2xx that is not JSON (a web page, a proxy's login form): not the API server.
@@ -180,6 +212,43 @@ export class Transport {
     this.dispatcher = undefined;
     await d?.close();
   }
+}
+
+/**
+ * Which requests may be sent again after a failure that may have come after the server acted on
+ * them. Safe: reads (GET), DELETE (a second one finds nothing: 404, "already gone"), server-side
+ * apply (a PATCH of content type apply-patch: the same configuration applied twice gives the same
+ * object, so it is idempotent by nature), anything with dryRun (persists nothing) and requests
+ * marked idempotent. Not safe: other POSTs (a create sent twice answers 409 the second time, or
+ * creates twice with generateName) and other PATCHes (a JSON patch may append twice).
+ */
+export function isIdempotent(req: KubeRequest): boolean {
+  if (req.idempotent !== undefined) return req.idempotent;
+  if (req.query?.dryRun !== undefined) return true;
+  if (req.method === 'GET' || req.method === 'DELETE' || req.method === 'PUT') return true;
+  return req.method === 'PATCH' && req.contentType === 'application/apply-patch+yaml';
+}
+
+/**
+ * Whether a failed request may be retried at all (the retry policy then decides on the status or
+ * error). A non-idempotent request is retried only when the server certainly did not act on it:
+ * 429 (the API server's priority and fairness refuses before handling the request) or a
+ * connection that was never made. A reset after it was sent, a 5xx, or a timeout may have
+ * followed the write: never retried.
+ */
+export function mayRetry(err: unknown, idempotent: boolean): boolean {
+  if (err instanceof ConnectionError && (err.phase === 'timeout' || err.phase === 'auth' || err.phase === 'answer')) return false;
+  if (idempotent) return true;
+  if (err instanceof ApiError) return err.status === 429;
+  return err instanceof ConnectionError && neverConnected(err);
+}
+
+function neverConnected(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED') return true;
+  }
+  return false;
 }
 
 function headerOf(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
