@@ -21,6 +21,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const ENGINES = [
   { name: 'kyverno', crdDir: 'kyverno/crds' },
   { name: 'kubearmor', crdDir: 'kubearmor/crds' },
+  { name: 'gatekeeper', crdDir: 'gatekeeper/crds' },
   // Built-in kinds: no CRD; plugins/kubernetes/openapi/ holds the API server's OpenAPI v3 components
   // (pinned by test/support/fetch-openapi-cli.ts), and versions, scope and plural stay hand-written.
   { name: 'kubernetes', openapiDir: 'plugins/kubernetes/openapi' },
@@ -74,6 +75,27 @@ async function main() {
         applyOrder: k.applyOrder,
       };
     });
+    // Kinds not known in advance (Gatekeeper constraints): one shared schema per version, under
+    // "<group>/<version>/*", assembled from engine.json and parts of the engine's CRDs.
+    for (const dyn of engine.dynamicKinds ?? []) {
+      const schema = structuredClone(dyn.schema.openAPIV3Schema);
+      for (const [at, from] of Object.entries(dyn.schema.from ?? {})) {
+        const [kind, ...rest] = from.split('.');
+        const crd = crds.find((c) => c.spec.names.kind === kind);
+        const storage = crd?.spec.versions.find((v) => v.storage);
+        if (!storage) throw new Error(`${name}: schema.from ${from}: no CRD for ${kind}`);
+        setSchemaAt(schema, at, schemaAt(storage.schema.openAPIV3Schema, rest.join('.'), `${name} ${from}`), `${name} ${dyn.schema.name}`);
+      }
+      const content = JSON.stringify(dropDescriptions(schema)) + '\n';
+      for (const version of dyn.versions) {
+        const file = `${dyn.schema.name}.${version}.json`;
+        if (wanted.has(file)) throw new Error(`${name}: two kinds write ${file}`);
+        wanted.add(file);
+        out.set(path.join(schemaDir, file), content);
+        if (!firstFile.has(content)) firstFile.set(content, `../../plugins/${name}/schemas/${file}`);
+        loaders.push({ key: `${dyn.group}/${version}/*`, file: firstFile.get(content) });
+      }
+    }
     out.set(enginePath, formatJson(engine));
     for (const f of await readdir(schemaDir).catch(() => [])) {
       if (!wanted.has(f)) stale.push(path.join(schemaDir, f));
@@ -199,6 +221,23 @@ function addToSchema(schema, additions, where) {
     }
   }
   return schema;
+}
+
+/** The schema of the property at a dotted path ("spec.match") of an object schema. */
+function schemaAt(schema, at, where) {
+  let s = schema;
+  for (const seg of at.split('.')) {
+    s = s?.properties?.[seg];
+    if (!s) throw new Error(`${where}: ${at} is not in the schema`);
+  }
+  return s;
+}
+
+function setSchemaAt(schema, at, value, where) {
+  const segs = at.split('.');
+  const parent = segs.length > 1 ? schemaAt(schema, segs.slice(0, -1).join('.'), where) : schema;
+  if (!parent.properties || !(segs.at(-1) in parent.properties)) throw new Error(`${where}: ${at} is not in the schema`);
+  parent.properties[segs.at(-1)] = structuredClone(value);
 }
 
 /** Drops `description` keywords, never a property that happens to be called "description". */

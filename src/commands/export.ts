@@ -69,11 +69,11 @@ export function builder(y: Argv): Argv<ExportArgs> {
   });
   return withFormFlags(withDryRunFlag(withKube, { server: false, describe: 'client: read the cluster and show what would be pushed; send nothing' }))
     .positional('ref', { type: 'string', describe: 'Destination, e.g. ghcr.io/acme/policies:prod' })
-    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor, kubernetes)' })
+    .option('engine', { type: 'string', array: true, describe: 'Only these engines (kyverno, kubearmor, kubernetes, gatekeeper)' })
     .option('kind', { type: 'string', array: true, describe: 'Only these kinds (ClusterPolicy, kubearmorpolicies, …)' })
     .option('output-dir', { type: 'string', describe: 'Write one YAML file per policy here instead of pushing (no REF)' })
     .option('force', { type: 'boolean', describe: 'With --output-dir: overwrite existing files' })
-    .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine' })
+    .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine (the layer Flux extracts: see flux)' })
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value' })
     .option('strict', {
       type: 'boolean',

@@ -10,7 +10,7 @@ import { openTarget, type StoreOptions } from '../content/open.ts';
 import { findKind, loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import { KubeClient } from '../kube/client.ts';
-import { parseApiVersions, readLivePolicies, type SkippedKind } from '../kube/export.ts';
+import { parseApiVersions, readLivePolicies, type LiveExport, type SkippedKind } from '../kube/export.ts';
 import type { ImageManifest } from '../oci/types.ts';
 import { assignFileNames } from '../policy/naming.ts';
 import type { KubeObject, PolicyDocument } from '../policy/types.ts';
@@ -149,6 +149,7 @@ async function readReported(options: ExportOptions, reporter: Reporter): Promise
   if (options.strict) refuseHidden(live);
   const { warnings, warn } = collectWarnings(reporter);
   for (const s of live.skipped) warn(`not exported: ${s.kind}: ${s.reason}`);
+  for (const g of live.generated) warn(`not exported: ${g.object}: made by a controller from ${g.owner} (export that one: the controller makes this again)`);
   return { live, base: { context: live.context, apiVersions: live.apiVersions, defaultsStripped: options.form?.stripDefaults ?? false, skipped: live.skipped, warnings } };
 }
 
@@ -177,6 +178,8 @@ export interface LivePolicies {
   server: string;
   documents: PolicyDocument[];
   skipped: SkippedKind[];
+  /** Objects a controller made from another policy, left out (kube/export.ts generatedBy). */
+  generated: LiveExport['generated'];
   /** "ClusterPolicy.kyverno.io" → the apiVersion its policies were read at. */
   apiVersions: Record<string, string>;
 }
@@ -201,7 +204,7 @@ export async function readCluster(kube: KubeOptions, selection: ExportSelection,
       if (!found) throw new PolicyOciError('CLUSTER', `the cluster returned ${object.apiVersion}/${object.kind}, which is not a known policy kind`);
       return { object, engine: found.engine.name, source: { file: `${client.contextName}:${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`, index } };
     });
-    return { context: client.contextName, server: client.server, documents, skipped: live.skipped, apiVersions: live.apiVersions };
+    return { context: client.contextName, server: client.server, documents, skipped: live.skipped, generated: live.generated, apiVersions: live.apiVersions };
   } finally {
     await client.close();
   }

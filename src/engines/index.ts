@@ -3,11 +3,17 @@
 import kyverno from '../../plugins/kyverno/engine.json' with { type: 'json' };
 import kubearmor from '../../plugins/kubearmor/engine.json' with { type: 'json' };
 import kubernetes from '../../plugins/kubernetes/engine.json' with { type: 'json' };
-import type { Engine, EngineKind } from './types.ts';
+import gatekeeper from '../../plugins/gatekeeper/engine.json' with { type: 'json' };
+import type { Engine, EngineDynamicKinds, EngineKind } from './types.ts';
 import { schemaLoaders } from './schemas.generated.ts';
 
 // The JSON's inferred types widen literal unions (layerAnnotations) to string: assert the contract.
-const ENGINES: readonly Engine[] = [kyverno as unknown as Engine, kubearmor as unknown as Engine, kubernetes as unknown as Engine];
+const ENGINES: readonly Engine[] = [
+  kyverno as unknown as Engine,
+  kubearmor as unknown as Engine,
+  kubernetes as unknown as Engine,
+  gatekeeper as unknown as Engine,
+];
 
 export function loadEngines(): Engine[] {
   return [...ENGINES];
@@ -58,7 +64,62 @@ export function resolveKind(apiVersion: string, kind: string): KindResolution {
       return { status: 'ok', match: { engine, kind: k, version } };
     }
   }
-  return groupEngine ? { status: 'unknown-kind', engine: groupEngine, group } : { status: 'unknown-group' };
+  if (groupEngine) return { status: 'unknown-kind', engine: groupEngine, group };
+  for (const engine of ENGINES) {
+    for (const dyn of engine.dynamicKinds ?? []) {
+      if (dyn.group !== group || !KIND_NAME.test(kind)) continue;
+      const k = dynamicKind(engine, dyn, kind);
+      if (!k.versions.includes(version)) return { status: 'unserved-version', engine, kind: k, version };
+      return { status: 'ok', match: { engine, kind: k, version } };
+    }
+  }
+  return { status: 'unknown-group' };
+}
+
+/** A kind name as a CRD takes it (Kubernetes' DNS-1035 label rules, in CamelCase). */
+const KIND_NAME = /^[A-Za-z][A-Za-z0-9]{0,62}$/;
+
+const dynamicKinds = new Map<string, EngineKind>();
+
+/**
+ * The kind `kind` of a `dynamicKinds` entry, made up once (the same object every time): its
+ * versions, scope and order from the entry, its plural the lowercase kind (discovery may say
+ * otherwise on a cluster), `dynamic` pointing back at the entry.
+ */
+export function dynamicKind(engine: Engine, dyn: EngineDynamicKinds, kind: string): EngineKind {
+  const key = `${engine.name}/${dyn.group}/${kind}`;
+  let k = dynamicKinds.get(key);
+  if (!k) {
+    k = {
+      kind,
+      group: dyn.group,
+      versions: dyn.versions,
+      storageVersion: dyn.storageVersion,
+      ...(dyn.deprecatedVersions ? { deprecatedVersions: dyn.deprecatedVersions } : {}),
+      namespaced: dyn.namespaced,
+      plural: kind.toLowerCase(),
+      ...(dyn.statusSubresource !== undefined ? { statusSubresource: dyn.statusSubresource } : {}),
+      applyOrder: dyn.applyOrder,
+      dynamic: dyn,
+    };
+    dynamicKinds.set(key, k);
+  }
+  return k;
+}
+
+/** The `dynamicKinds` entry whose objects an object of `definingKind` defines, if any. */
+export function definedByKind(engine: Engine, definingKind: { group: string; kind: string }): EngineDynamicKinds | undefined {
+  return engine.dynamicKinds?.find((d) => d.definedBy.group === definingKind.group && d.definedBy.kind === definingKind.kind);
+}
+
+/** Every group of an engine's policy kinds, dynamic ones included. */
+export function engineGroups(engine: Engine): string[] {
+  return [...new Set([...engine.kinds.map((k) => k.group), ...(engine.dynamicKinds ?? []).map((d) => d.group)])];
+}
+
+/** The key of a kind's schema and validator: "group/version/Kind", or "group/version/*" for dynamic kinds. */
+export function schemaKey(kind: EngineKind, version: string): string {
+  return `${kind.group}/${version}/${kind.dynamic ? '*' : kind.kind}`;
 }
 
 /** The engine whose config or layer media type this is (any accepted spelling). */
@@ -78,7 +139,7 @@ const schemaCache = new Map<string, Promise<object>>();
  */
 export function loadSchema(engine: Engine | string, kind: EngineKind, version: string): Promise<object> {
   const name = typeof engine === 'string' ? engine : engine.name;
-  const key = `${kind.group}/${version}/${kind.kind}`;
+  const key = schemaKey(kind, version);
   const load = schemaLoaders[key];
   if (!load || !kind.versions.includes(version)) {
     return Promise.reject(new Error(`${name}: no schema for ${key}`));

@@ -1,11 +1,11 @@
 // A thin client for the few API calls the cluster commands need. Objects stay raw JSON end to
 // end (no typed models), every failure becomes a PolicyOciError naming the kind, namespace and
 // server (errors.ts).
-import { findKind, loadEngines } from '../engines/index.ts';
+import { engineGroups, findKind, loadEngines } from '../engines/index.ts';
 import type { Engine } from '../engines/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { KubeObject } from '../policy/types.ts';
-import { discoverKinds, kindLabel } from './discovery.ts';
+import { discoverKinds, kindLabel, servedResource } from './discovery.ts';
 import type { DiscoveredKind, KindRef } from './discovery.ts';
 import { toPolicyOciError } from './errors.ts';
 import type { ErrorContext } from './errors.ts';
@@ -64,6 +64,15 @@ export class KubeClient {
   async discoverPolicyKinds(engines: readonly Engine[] = loadEngines()): Promise<DiscoveredKind[]> {
     try {
       return await discoverKinds(this.transport, engines);
+    } catch (err) {
+      throw toPolicyOciError(err, { action: 'discover the API', server: this.server });
+    }
+  }
+
+  /** Where the cluster serves a kind of any group at `apiVersion` (e.g. a policy's parameter kind), or undefined. */
+  async servedResource(apiVersion: string, kind: string): Promise<KindRef | undefined> {
+    try {
+      return await servedResource(this.transport, apiVersion, kind);
     } catch (err) {
       throw toPolicyOciError(err, { action: 'discover the API', server: this.server });
     }
@@ -184,6 +193,8 @@ export class KubeClient {
       {
         method: 'POST',
         path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        // A review is computed, never stored: asking twice is safe.
+        idempotent: true,
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',
@@ -213,7 +224,7 @@ export class KubeClient {
   }
 
   private ctx(action: string, ref: KindRef, namespace?: string, name?: string): ErrorContext {
-    const engine = loadEngines().find((e) => e.kinds.some((k) => k.group === ref.group));
+    const engine = loadEngines().find((e) => engineGroups(e).includes(ref.group));
     return { action, kind: kindLabel(ref), namespace, name, server: this.server, installHint: engine?.installHint };
   }
 }

@@ -1,8 +1,9 @@
 // Which engine kinds the cluster serves, at which version, with which plural and scope. One
 // request with aggregated discovery (GET /apis as APIGroupDiscoveryList, Kubernetes ≥ 1.26);
 // older servers get the classic walk: /apis, then /apis/<group>/<version> for our groups only.
+import { dynamicKind, engineGroups } from '../engines/index.ts';
 import type { Engine, EngineKind } from '../engines/types.ts';
-import type { Transport } from './http.ts';
+import { ApiError, type Transport } from './http.ts';
 
 /** Where a kind lives in the API, at one version. */
 export interface KindRef {
@@ -34,7 +35,7 @@ interface Served {
 }
 
 /** group → version → resources (subresources left out). */
-type ServedMap = Map<string, Map<string, Served[]>>;
+export type ServedMap = Map<string, Map<string, Served[]>>;
 
 const AGGREGATED_ACCEPT = [
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
@@ -43,9 +44,24 @@ const AGGREGATED_ACCEPT = [
 ].join(',');
 
 export async function discoverKinds(transport: Transport, engines: readonly Engine[]): Promise<DiscoveredKind[]> {
-  const groups = new Set(engines.flatMap((e) => e.kinds.map((k) => k.group)));
-  const served = await servedResources(transport, groups);
-  return engines.flatMap((engine) => engine.kinds.map((kind) => resolveServed(engine, kind, served)));
+  const groups = new Set(engines.flatMap(engineGroups));
+  return kindsServed(engines, await servedResources(transport, groups));
+}
+
+/** The engines' kinds as `served` (fromAggregated's map) has them, dynamic kinds included. */
+export function kindsServed(engines: readonly Engine[], served: ServedMap): DiscoveredKind[] {
+  return engines.flatMap((engine) => [
+    ...engine.kinds.map((kind) => resolveServed(engine, kind, served)),
+    // Kinds not known in advance (engine.json dynamicKinds): every kind the cluster serves in the group.
+    ...(engine.dynamicKinds ?? []).flatMap((dyn) => servedKinds(served, dyn.group).map((name) => resolveServed(engine, dynamicKind(engine, dyn, name), served))),
+  ]);
+}
+
+/** Every kind served in a group, at any version, sorted. */
+function servedKinds(served: ServedMap, group: string): string[] {
+  const kinds = new Set<string>();
+  for (const resources of (served.get(group) ?? new Map<string, Served[]>()).values()) for (const r of resources) kinds.add(r.kind);
+  return [...kinds].sort();
 }
 
 export function kindLabel(kind: { kind: string; group: string }): string {
@@ -131,6 +147,24 @@ async function fromLegacy(transport: Transport, list: LegacyGroup[], groups: Set
   }
   await Promise.all(jobs);
   return out;
+}
+
+/**
+ * Where a cluster serves `kind` at `apiVersion`, of any group (the core group too): one request for
+ * that group version's discovery document. Undefined when it is not served there.
+ */
+export async function servedResource(transport: Transport, apiVersion: string, kind: string): Promise<KindRef | undefined> {
+  const i = apiVersion.lastIndexOf('/');
+  const [group, version] = i < 0 ? ['', apiVersion] : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
+  let body: { resources?: Array<{ name?: string; kind?: string; namespaced?: boolean }> };
+  try {
+    body = (await transport.request({ method: 'GET', path: group ? `/apis/${group}/${version}` : `/api/${version}` })).body as typeof body;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+  const r = (body.resources ?? []).find((x) => x.kind === kind && x.name && !x.name.includes('/'));
+  return r ? { group, version, kind, plural: r.name!, namespaced: r.namespaced === true } : undefined;
 }
 
 /** Whether `name` names the kind as --kind takes it: Kind, plural, Kind.group or plural.group (any case). */

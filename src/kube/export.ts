@@ -2,13 +2,15 @@
 // included, which is where Kyverno keeps its auto-generated pod-controller rules), our ownership
 // marks removed, in a stable order so two exports of an unchanged cluster are identical. Kinds
 // that cannot be read are reported in `skipped`, never silently left out.
-import { loadEngines } from '../engines/index.ts';
+import { findKind, loadEngines } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import { stripClusterFields } from '../policy/strip.ts';
 import type { KubeObject } from '../policy/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
-import { type DiscoveredKind, kindNamed, type KindRef } from './discovery.ts';
+import { type DiscoveredKind, kindLabel, kindNamed, type KindRef } from './discovery.ts';
+import { definitionsIn } from '../policy/dynamic.ts';
+import type { Engine } from '../engines/types.ts';
 import { stripOwnership } from './ownership.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import { stripSchemaDefaults } from './export-defaults.ts';
@@ -43,6 +45,12 @@ export interface SkippedKind {
 export interface LiveExport {
   objects: KubeObject[];
   skipped: SkippedKind[];
+  /**
+   * Objects left out because a controller made them from another policy (see generatedBy): e.g. the
+   * ValidatingAdmissionPolicy Gatekeeper generates from a ConstraintTemplate. The owner travels, and
+   * the controller where it lands makes them again; a copy would be a second, unowned one.
+   */
+  generated: Array<{ object: string; owner: string }>;
   counts: { total: number; byKind: Record<string, number>; byEngine: Record<string, number> };
   /** "ClusterPolicy.kyverno.io" → the apiVersion its policies were read and written at. */
   apiVersions: Record<string, string>;
@@ -54,7 +62,7 @@ export interface LiveExport {
  * group, is a usage error.
  */
 export function parseApiVersions(values: readonly string[]): Map<string, string> {
-  const kinds = loadEngines().flatMap((e) => e.kinds);
+  const kinds: Array<{ group: string; versions: string[] }> = loadEngines().flatMap((e) => [...e.kinds, ...(e.dynamicKinds ?? [])]);
   const out = new Map<string, string>();
   for (const value of values) {
     const slash = value.lastIndexOf('/');
@@ -99,6 +107,7 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
   const engines = selectEngines(opts.engines);
   const discovered = selectKinds(await client.discoverPolicyKinds(engines), opts.kinds);
   const skipped: SkippedKind[] = [];
+  const generated: LiveExport['generated'] = [];
   // Versions first: a version the cluster does not serve fails the export before anything is read.
   const versions = new Map<DiscoveredKind, string>();
   for (const d of discovered) if (d.ref) versions.set(d, exportVersion(d as DiscoveredKind & { ref: KindRef }, opts.apiVersions, client.contextName));
@@ -113,7 +122,12 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
     const namespace = d.ref.namespaced && !opts.allNamespaces ? opts.namespace || client.namespace : undefined;
     const version = versions.get(d) ?? d.ref.version;
     try {
-      const items = await client.list({ ...d.ref, version }, { namespace, labelSelector: opts.labelSelector });
+      const listed = await client.list({ ...d.ref, version }, { namespace, labelSelector: opts.labelSelector });
+      const items = listed.filter((o) => {
+        const owner = generatedBy(o);
+        if (owner) generated.push({ object: `${d.label} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, owner });
+        return !owner;
+      });
       const stripped = items.map((o) => stripOwnership(stripClusterFields(o, d.engine)));
       const objects = opts.stripDefaults ? await Promise.all(stripped.map((o) => stripSchemaDefaults(o, d.engine, d.kind, version))) : stripped;
       return objects.map((obj) => ({ d, obj }));
@@ -126,6 +140,7 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
       throw err;
     }
   });
+  if (!opts.kinds?.length) skipped.push(...definedButNotServed(lists.flat().map((r) => r.obj), discovered, engines));
   const rows = lists.flat().sort((a, b) => a.d.kind.applyOrder - b.d.kind.applyOrder || compareCodeUnits(sortKey(a), sortKey(b)));
   const counts: LiveExport['counts'] = { total: rows.length, byKind: {}, byEngine: {} };
   for (const { d } of rows) {
@@ -137,7 +152,41 @@ export async function readLivePolicies(client: KubeClient, opts: ReadLiveOptions
   for (const [d, version] of [...versions].sort(([a], [b]) => compareCodeUnits(a.label, b.label))) {
     if (!skipped.some((s) => s.kind === d.label)) apiVersions[d.label] = `${d.kind.group}/${version}`;
   }
-  return { objects: rows.map((r) => r.obj), skipped, counts, apiVersions };
+  generated.sort((x, y) => compareCodeUnits(x.object, y.object));
+  return { objects: rows.map((r) => r.obj), skipped, generated, counts, apiVersions };
+}
+
+/**
+ * "ConstraintTemplate k8sfoo" when a controller made `obj` from a policy of a known engine (an
+ * ownerReference with `controller: true` naming a policy kind), else undefined. Such objects are
+ * the controller's output, not policies someone wrote: Gatekeeper makes ValidatingAdmissionPolicies
+ * and bindings from templates and constraints (generateVAP).
+ */
+export function generatedBy(obj: KubeObject): string | undefined {
+  const refs = obj.metadata?.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  for (const r of refs as Array<Record<string, unknown>>) {
+    if (r?.controller !== true || typeof r.apiVersion !== 'string' || typeof r.kind !== 'string') continue;
+    if (findKind(r.apiVersion, r.kind)) return `${r.kind} ${String(r.name)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Kinds that definitions on the cluster define (a ConstraintTemplate's constraint kind) but the
+ * cluster does not serve — the defining controller is not running, or has not made them yet: their
+ * objects cannot exist, but the export says so instead of saying nothing.
+ */
+function definedButNotServed(objects: KubeObject[], discovered: DiscoveredKind[], engines: Engine[]): SkippedKind[] {
+  const out = new Map<string, SkippedKind>();
+  for (const def of definitionsIn(objects).values()) {
+    if (!engines.includes(def.engine)) continue;
+    const label = kindLabel({ kind: def.kind, group: def.dyn.group });
+    if (discovered.some((d) => d.kind.group === def.dyn.group && d.kind.kind === def.kind && d.servedVersions.length)) continue;
+    const name = def.object.metadata.name;
+    out.set(label, { kind: label, cause: 'not-served', reason: `defined by ${def.object.kind} ${name} but not served by the cluster: is ${def.engine.displayName}'s controller running? (${def.engine.installHint})` });
+  }
+  return [...out.values()];
 }
 
 function selectEngines(names: string[] | undefined) {

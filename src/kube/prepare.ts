@@ -12,6 +12,7 @@ import { markOwned } from './ownership.ts';
 import { objectFields } from './result.ts';
 import type { ObjectFields } from './result.ts';
 import { compareCodeUnits } from '../util/compare.ts';
+import { definitionKey, definitionsIn } from '../policy/dynamic.ts';
 
 export interface PrepareOptions {
   /** -n: every namespaced policy goes there, whatever its metadata says. */
@@ -35,10 +36,30 @@ export interface Prepared {
   key: string;
   /** Set when the object must not be sent (refused, unserved, duplicate, missing namespace). */
   error?: string;
+  /**
+   * For an object of a dynamic kind (engine.json dynamicKinds: a Gatekeeper constraint), the object
+   * of this set that defines its kind (its ConstraintTemplate), if any: the kind may be served only
+   * once that one is applied.
+   */
+  definition?: Prepared;
+  /** A dry run cannot send it (its kind's definition is not really created): why, as a note. */
+  unchecked?: string;
 }
 
 /** Input order is kept; failed entries carry `error` and whatever identity could be read. */
 export function preparePolicies(objects: readonly KubeObject[], opts: PrepareOptions): Array<Prepared | Refusal> {
+  const all = prepareEach(objects, opts);
+  const prepared = all.filter((p): p is Prepared => !isRefusal(p));
+  const byObject = new Map(prepared.map((p) => [p.obj, p]));
+  const defs = definitionsIn(prepared.map((p) => p.obj));
+  for (const p of prepared) {
+    const def = p.kindDef.dynamic ? defs.get(definitionKey(p.ref.group, p.ref.kind)) : undefined;
+    if (def) p.definition = byObject.get(def.object)!;
+  }
+  return all;
+}
+
+function prepareEach(objects: readonly KubeObject[], opts: PrepareOptions): Array<Prepared | Refusal> {
   const seen = new Set<string>();
   return objects.map((input) => {
     const apiVersion = typeof input?.apiVersion === 'string' ? input.apiVersion : '';
@@ -104,17 +125,35 @@ export function compareApplyOrder(a: Prepared, b: Prepared): number {
   );
 }
 
-/** Marks objects whose kind, or whose version of it, the cluster does not serve. */
-export function checkServed(prepared: Prepared[], discovered: DiscoveredKind[]): void {
+/**
+ * Marks objects whose kind, or whose version of it, the cluster does not serve. Objects of a
+ * dynamic kind whose definition is in the set are left alone (`awaitsDefinition`) unless `final`:
+ * their kind may be served once the definition is applied.
+ */
+export function checkServed(prepared: Prepared[], discovered: DiscoveredKind[], opts: { final?: boolean; waited?: number } = {}): void {
   for (const p of prepared) {
     if (p.error) continue;
     const d = discovered.find((x) => x.kind.group === p.ref.group && x.kind.kind === p.ref.kind);
     if (!d || d.servedVersions.length === 0) {
-      p.error = `the cluster does not serve ${kindLabel(p.ref)}: ${p.engine.installHint}`;
+      const dyn = p.kindDef.dynamic;
+      if (!dyn) p.error = `the cluster does not serve ${kindLabel(p.ref)}: ${p.engine.installHint}`;
+      else if (!p.definition) {
+        p.error = `the cluster does not serve ${kindLabel(p.ref)}, a kind a ${dyn.definedBy.kind} defines, and no ${dyn.definedBy.kind} of this set defines it: apply its ${dyn.definedBy.kind} first (${p.engine.displayName} must run: ${p.engine.installHint})`;
+      } else if (opts.final) {
+        const def = p.definition;
+        p.error = `the cluster does not serve ${kindLabel(p.ref)}${opts.waited ? ` ${opts.waited} s` : ''} after ${def.ref.kind} ${def.name} was applied: is ${p.engine.displayName}'s controller running? (${p.engine.installHint})`;
+      }
     } else if (!d.servedVersions.includes(p.ref.version)) {
       p.error = `the cluster serves ${kindLabel(p.ref)} at ${d.servedVersions.join(', ')}, not ${p.ref.version}`;
     } else if (d.ref) {
       p.ref = { ...p.ref, plural: d.ref.plural }; // discovery has the last word on the plural
     }
   }
+}
+
+/** An object whose kind is not served yet but defined by an object of the set (see checkServed). */
+export function awaitsDefinition(p: Prepared, discovered: DiscoveredKind[]): boolean {
+  if (p.error || !p.definition) return false;
+  const d = discovered.find((x) => x.kind.group === p.ref.group && x.kind.kind === p.ref.kind);
+  return !d || d.servedVersions.length === 0;
 }

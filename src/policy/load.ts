@@ -8,6 +8,7 @@ import { expandPaths, STDIN } from './files.ts';
 import type { Problem } from './problem.ts';
 import type { KubeObject, PolicyDocument } from './types.ts';
 import { checkPolicy, classify, describeObject } from './validate.ts';
+import { checkDefinedPolicies } from './dynamic.ts';
 import type { CheckOptions } from './validate.ts';
 import { fastCanonical } from './canonical.ts';
 import { parseDocuments } from './yaml.ts';
@@ -105,6 +106,13 @@ export async function loadPolicies(paths: string[], opts: LoadOptions = {}): Pro
     }
   }
   opts.onProgress?.(total, total);
+  if (opts.validate) {
+    // Objects of kinds defined in the set (Gatekeeper constraints) against their definitions.
+    const defined = await checkDefinedPolicies(docs, opts.unknownFields ? { unknownFields: opts.unknownFields } : {});
+    problems.push(...defined.problems.map((p) => p.message));
+    policyProblems += defined.problems.length;
+    for (const p of defined.problems) badFiles.add(p.file);
+  }
   // Refusing only for schema or metadata problems is INVALID_POLICY; anything unreadable wins.
   if (problems.length && policyProblems === problems.length) code = 'INVALID_POLICY';
   if (problems.length) {

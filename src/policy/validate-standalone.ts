@@ -7,7 +7,7 @@
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { loadEngines } from '../engines/index.ts';
+import { dynamicKind, loadEngines, schemaKey } from '../engines/index.ts';
 import { schemaLoaders } from '../engines/schemas.generated.ts';
 import { AJV_OPTIONS, crdForMode, toAjvSchema } from './crd-schema.ts';
 
@@ -29,9 +29,11 @@ export async function standaloneValidators(): Promise<StandaloneValidators> {
   const table: Record<string, string> = {};
   const ids = new Map<object, Map<boolean, string>>();
   for (const engine of loadEngines()) {
-    for (const kind of engine.kinds) {
+    // Dynamic kinds (Gatekeeper constraints) share one schema per version: "group/version/*".
+    const dynamic = (engine.dynamicKinds ?? []).map((d) => dynamicKind(engine, d, 'Any'));
+    for (const kind of [...engine.kinds, ...dynamic]) {
       for (const version of kind.versions) {
-        const key = `${kind.group}/${version}/${kind.kind}`;
+        const key = schemaKey(kind, version);
         const load = schemaLoaders[key];
         if (!load) continue;
         const schema = await load();

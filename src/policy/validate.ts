@@ -1,7 +1,7 @@
 // Judges a policy as the API server would on `kubectl apply` (default strict field validation):
 // kind and served version, metadata rules, size limits, unknown fields, then the CRD's
 // openAPIV3Schema. CEL rules (`x-kubernetes-validations`) are not evaluated, formats are not checked.
-import { engineNames, loadSchema, resolveKind } from '../engines/index.ts';
+import { engineNames, loadSchema, resolveKind, schemaKey } from '../engines/index.ts';
 import type { KindMatch } from '../engines/index.ts';
 import { PolicyOciError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -83,7 +83,20 @@ export interface CheckOptions {
 }
 
 /** All checks after classification; never throws for a bad policy. */
-export async function checkPolicy(value: object, match: KindMatch, opts: CheckOptions = {}): Promise<Checked> {
+export function checkPolicy(value: object, match: KindMatch, opts: CheckOptions = {}): Promise<Checked> {
+  return checkAgainst(value, match, opts);
+}
+
+/**
+ * checkPolicy with the schema given instead of the kind's own: for a kind defined by another object
+ * (dynamic.ts: a Gatekeeper constraint under its ConstraintTemplate's parameter schema). The
+ * validator is compiled on first use of that schema object.
+ */
+export function checkPolicyWithSchema(value: object, match: KindMatch, schema: object, opts: CheckOptions = {}): Promise<Checked> {
+  return checkAgainst(value, match, opts, schema);
+}
+
+async function checkAgainst(value: object, match: KindMatch, opts: CheckOptions, given?: object): Promise<Checked> {
   const obj = structuredClone(value) as KubeObject;
   const warnings: string[] = [];
   const problems: Problem[] = [];
@@ -107,13 +120,15 @@ export async function checkPolicy(value: object, match: KindMatch, opts: CheckOp
     warnings.push('status ignored: the cluster sets it');
   }
 
-  const schema = await loadSchema(match.engine, kind, version);
+  const schema = given ?? (await loadSchema(match.engine, kind, version));
   const structural = walkResource(obj, schema as Record<string, unknown>, opts.unknownFields ?? 'error');
   const meta = checkMetadata(obj.metadata, kind.namespaced);
   problems.push(...meta.problems, ...structural.problems);
   warnings.push(...meta.warnings, ...structural.pruned.map((f) => `unknown field "${f}" dropped`));
 
-  const validate = await validatorFor(match, schema);
+  const validate = given
+    ? await import('./crd-schema.ts').then((m) => m.compileCrdSchema(given, { withoutStatus: kind.statusSubresource === true }))
+    : await validatorFor(match, schema);
   if (!validate(obj)) {
     const { describeAjvErrors } = await import('./crd-schema.ts');
     problems.push(...describeAjvErrors(validate.errors ?? [], obj, schema));
@@ -128,7 +143,7 @@ const validators = new Map<string, Promise<ValidateFunction>>();
  * compiled now by ajv (crd-schema.ts, which the executable then never loads).
  */
 function validatorFor({ kind, version }: KindMatch, schema: object): Promise<ValidateFunction> {
-  const key = `${kind.group}/${version}/${kind.kind}`;
+  const key = schemaKey(kind, version);
   let v = validators.get(key);
   if (!v) {
     const load = precompiled[key];

@@ -143,7 +143,7 @@ describe('push: what a new user meets first', () => {
     await writeFile(join(dir, 'web.yaml'), DEPLOYMENT);
     const refused = await runCli(['push', `${reg.host}/refused:v1`, dir]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain('web.yaml:1: document 1: apps/v1/Deployment ("web") is not a policy of a known engine (kyverno, kubearmor, kubernetes)');
+    expect(refused.stderr).toContain('web.yaml:1: document 1: apps/v1/Deployment ("web") is not a policy of a known engine (kyverno, kubearmor, kubernetes, gatekeeper)');
     expect(refused.stderr).not.toMatch(/\ba [aeiou]/i);
 
     const mixedOne = join(work, 'mixed-one');

@@ -152,10 +152,18 @@ function parseYamlDocuments(file: string): unknown[] {
   return values;
 }
 
-/** Every CRD of ../shared/corpus/kyverno/crds/**\/*.yaml and ../shared/corpus/kubearmor/crds/*.yaml. */
+/**
+ * Every CRD of ../shared/corpus/kyverno/crds/**\/*.yaml, ../shared/corpus/kubearmor/crds/*.yaml and
+ * ../shared/corpus/gatekeeper/crds/*.yaml (Gatekeeper's kinds are then served, without a controller:
+ * no constraint kind exists until test/support/gatekeeper.ts runs one).
+ */
 export function corpusCrds(): CorpusCrd[] {
   if (crdCache) return crdCache;
-  const files = [...yamlFilesUnder(join(CORPUS, 'kyverno', 'crds'), true), ...yamlFilesUnder(join(CORPUS, 'kubearmor', 'crds'), false)];
+  const files = [
+    ...yamlFilesUnder(join(CORPUS, 'kyverno', 'crds'), true),
+    ...yamlFilesUnder(join(CORPUS, 'kubearmor', 'crds'), false),
+    ...yamlFilesUnder(join(CORPUS, 'gatekeeper', 'crds'), false),
+  ];
   const crds: CorpusCrd[] = [];
   for (const file of files) {
     for (const object of parseYamlDocuments(file)) {

@@ -18,7 +18,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 describe('engine plugins', () => {
   it('declares the engines, Kyverno and KubeArmor with the kinds of their CRDs', () => {
     const engines = loadEngines();
-    expect(engines.map((e) => e.name)).toEqual(['kyverno', 'kubearmor', 'kubernetes']);
+    expect(engines.map((e) => e.name)).toEqual(['kyverno', 'kubearmor', 'kubernetes', 'gatekeeper']);
     const kyverno = findEngine('kyverno')!;
     expect(kyverno.kinds.map((k) => `${k.group}/${k.kind}`).sort()).toEqual(
       [
@@ -103,7 +103,10 @@ describe('kinds', () => {
 
 describe('schemas', () => {
   it('has a loader for every served version of every kind', () => {
-    const keys = loadEngines().flatMap((e) => e.kinds.flatMap((k) => k.versions.map((v) => `${k.group}/${v}/${k.kind}`)));
+    const keys = loadEngines().flatMap((e) => [
+      ...e.kinds.flatMap((k) => k.versions.map((v) => `${k.group}/${v}/${k.kind}`)),
+      ...(e.dynamicKinds ?? []).flatMap((d) => d.versions.map((v) => `${d.group}/${v}/*`)),
+    ]);
     expect(Object.keys(schemaLoaders).sort()).toEqual(keys.sort());
   });
 

@@ -61,7 +61,7 @@ describe('loadPolicies', () => {
     const f = await write('mixed.yaml', `${CP('ok')}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n`);
     const err = await refusal([f]);
     expect(err.code).toBe('INVALID_INPUT');
-    expect(err.message).toBe(`${f}:13: document 2: v1/Secret ("creds") is not a policy of a known engine (kyverno, kubearmor, kubernetes)`);
+    expect(err.message).toBe(`${f}:13: document 2: v1/Secret ("creds") is not a policy of a known engine (kyverno, kubearmor, kubernetes, gatekeeper)`);
   });
 
   it('collects every problem of every file into one error', async () => {
@@ -75,7 +75,7 @@ describe('loadPolicies', () => {
     expect(err.details).toEqual([
       `${join(dir, 'missing.yaml')}: no such file or directory`,
       `${dir}/1-dup.yaml:2:1: duplicate key "a" (first at line 1)`,
-      `${dir}/2-deploy.yaml:1: document 1: apps/v1/Deployment ("d") is not a policy of a known engine (kyverno, kubearmor, kubernetes)`,
+      `${dir}/2-deploy.yaml:1: document 1: apps/v1/Deployment ("d") is not a policy of a known engine (kyverno, kubearmor, kubernetes, gatekeeper)`,
       `${dir}/4-bad.yaml:13: ClusterPolicy bad: unknown field "spec.rules[0].validate.foo"`,
     ]);
   });

@@ -42,7 +42,7 @@ describe('classify', () => {
   it('names what a non-policy is', () => {
     const c = classify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } });
     expect(c).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
-    expect(!c.ok && c.problem.message).toBe('v1/Secret ("s") is not a policy of a known engine (kyverno, kubearmor, kubernetes)');
+    expect(!c.ok && c.problem.message).toBe('v1/Secret ("s") is not a policy of a known engine (kyverno, kubearmor, kubernetes, gatekeeper)');
   });
 
   it('refuses missing kind, unknown kinds of a known group and unserved versions', () => {
