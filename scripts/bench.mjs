@@ -8,7 +8,7 @@
 //   --runs N             samples per tool and workload (default 5)
 //   --scale 100,1000,10000   sizes of the scale series (workload 7)
 //   --large-runs N       samples at scale sizes of 10,000 and more (default 1: one push there takes minutes)
-//   --only w1,w3,…       a subset of: w1 w2 w3 w4 w5 w6 w7
+//   --only w1,w3,…       a subset of: w1 w2 w3 w4 w5 w6 w7 w8 w9 (w8, w9: three API servers; not in the default set)
 //   --no-build           use dist/kubectl-policyoci as it is
 //   --out FILE           default bench/results/latest.json
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { clusterAgent, kubeRequest, startCluster } from '../test/support/cluster.ts';
+import { clusterAgent, kubeRequest, mergedKubeconfig, startCluster } from '../test/support/cluster.ts';
 import { startRegistry } from '../test/support/registry.ts';
 import { prepareDatasets } from './bench/datasets.mjs';
 import { ApiRequestCounter, RegistryRequestCounter, measure, median } from './bench/measure.mjs';
@@ -81,13 +81,15 @@ async function main() {
   execFileSync('chmod', ['755', US]);
   const ORAS = toolPath('oras');
   const KYVERNO = toolPath('kyverno');
-  const needCluster = ONLY.has('w4') || ONLY.has('w5');
+  const fleet = ONLY.has('w8') || ONLY.has('w9');
+  const needCluster = ONLY.has('w4') || ONLY.has('w5') || fleet;
   const KUBECTL = needCluster ? toolPath('kubectl') : undefined;
   const env = { ...process.env, NO_COLOR: '1', CI: '1', KYVERNO_EXPERIMENTAL: 'true', HOME: join(work, 'home'), DOCKER_CONFIG: join(work, 'docker') };
   mkdirSync(env.HOME);
 
   log(`starting the registry${needCluster ? ', etcd and kube-apiserver' : ''}`);
-  const [reg, cluster] = await Promise.all([startRegistry('open'), needCluster ? startCluster('bench') : undefined]);
+  // w8, w9: two more API servers, the three as contexts bench, bench-b, bench-c of one kubeconfig.
+  const [reg, cluster, ...more] = await Promise.all([startRegistry('open'), needCluster ? startCluster('bench') : undefined, ...(fleet ? [startCluster('bench-b'), startCluster('bench-c')] : [])]);
   const R = reg.host;
   const regCount = new RegistryRequestCounter(reg.logFile);
   const run = (cmd, args, o = {}) => measure(cmd, args, { env, tmp, ...o });
@@ -327,6 +329,65 @@ async function main() {
         { tool: 'kubectl', run: async () => (await clear(), checked(await sample([kube(['apply', '--server-side', '-f', applyDir])], [regCount, apiCount]))) },
       ], { target: { maxRatio: 0.7, vs: 'kubectl' }, notes: 'both read local files: ours an OCI layout, kubectl the same policies as YAML files' });
     }
+    // 8 and 9: the same set into three clusters (contexts bench*), ours in one command (--parallel
+    // default 4: the three at once), kubectl in a shell loop over the contexts (one after the other).
+    if (fleet) {
+      const all = [cluster, ...more];
+      const fleetKubeconfig = mergedKubeconfig(all, work, join(work, 'fleet-kubeconfig'));
+      const agents = all.map((c) => clusterAgent(c));
+      const apiOf = (i) => (path, o = {}) => kubeRequest(all[i].server, path, { token: all[i].adminToken, dispatcher: agents[i], ...o });
+      for (const i of [1, 2]) for (const ns of namespaces) await apiOf(i)('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
+      const countIn = async (i) => {
+        let n = 0;
+        for (const k of served) n += (await apiOf(i)(`/apis/${k.group}/${k.version}/${k.plural}`)).json.items.length;
+        return n;
+      };
+      const clearAll = async () => {
+        for (const i of all.keys()) {
+          for (const k of served) {
+            if (!k.namespaced) await apiOf(i)(`/apis/${k.group}/${k.version}/${k.plural}`, { method: 'DELETE' });
+            else for (const ns of namespaces) await apiOf(i)(`/apis/${k.group}/${k.version}/namespaces/${ns}/${k.plural}`, { method: 'DELETE' });
+          }
+          for (let j = 0; (await countIn(i)) > 0; j++) if (j > 100) throw new Error(`${all[i].name} does not empty`);
+        }
+      };
+      const checkedAll = async (s) => {
+        for (const i of all.keys()) if ((await countIn(i)) !== nCluster) throw new Error(`${all[i].name} holds ${await countIn(i)} policies, expected ${nCluster}`);
+        return s;
+      };
+      const apiCounts = all.map((c, i) => new ApiRequestCounter(async () => (await apiOf(i)('/metrics')).text));
+      // One counter over the three API servers: requests to all of them added up.
+      const apiAll = { mark: () => Promise.all(apiCounts.map((c) => c.mark())), since: async (m) => {
+        const parts = await Promise.all(apiCounts.map((c, i) => c.since(m[i])));
+        return { total: parts.reduce((a, p) => a + p.total, 0), byMethod: {} };
+      } };
+      const contexts = all.map((c) => c.name);
+      const kubeIn = (context, args) => ({ cmd: KUBECTL, args: [...args, '--kubeconfig', fleetKubeconfig, '--context', context, '--cache-dir', join(work, 'kube-cache')] });
+      for (const c of contexts) await run(KUBECTL, kubeIn(c, ['api-resources', '-o', 'name']).args);
+      const loopNote = `kubectl ${'$'}{verb} --server-side -f DIR --context C, for C in ${contexts.join(', ')} (a shell loop: one context after the other); ours: one command, --context 'bench*', the three at once`;
+      if (ONLY.has('w8')) {
+        await pair('w8', 'apply the policies into 3 empty clusters (3 contexts)', nCluster * 3, [
+          { tool: 'us', run: async () => (await clearAll(), checkedAll(await sample([{ cmd: US, args: ['apply', `${R}/w5-source:v1`, '--kubeconfig', fleetKubeconfig, '--context', 'bench*'] }], [regCount, apiAll]))) },
+          { tool: 'kubectl', run: async () => (await clearAll(), checkedAll(await sample(contexts.map((c) => kubeIn(c, ['apply', '--server-side', '-f', applyDir])), [regCount, apiAll]))) },
+        ], { target: { maxRatio: 0.7, vs: 'kubectl' }, notes: loopNote.replace('${verb}', 'apply') });
+        // Here the three clusters share two cores and one disk: one at a time, as the loop does.
+        await pair('w8s', 'apply the policies into 3 empty clusters, one after the other (--parallel 1)', nCluster * 3, [
+          { tool: 'us', run: async () => (await clearAll(), checkedAll(await sample([{ cmd: US, args: ['apply', `${R}/w5-source:v1`, '--kubeconfig', fleetKubeconfig, '--context', 'bench*', '--parallel', '1'] }], [regCount, apiAll]))) },
+          { tool: 'kubectl', run: async () => (await clearAll(), checkedAll(await sample(contexts.map((c) => kubeIn(c, ['apply', '--server-side', '-f', applyDir])), [regCount, apiAll]))) },
+        ], { target: { maxRatio: 0.7, vs: 'kubectl' }, notes: loopNote.replace('${verb}', 'apply').replace('the three at once', 'one at a time (--parallel 1)') });
+      }
+      if (ONLY.has('w9')) {
+        // Both compare the same set with three clusters that hold it: nothing would change.
+        await clearAll();
+        await run(US, ['apply', `${R}/w5-source:v1`, '--kubeconfig', fleetKubeconfig, '--context', 'bench*']);
+        await checkedAll();
+        await pair('w9', 'diff the policies with 3 clusters that hold them (3 contexts)', nCluster * 3, [
+          { tool: 'us', run: () => sample([{ cmd: US, args: ['diff', `${R}/w5-source:v1`, '--kubeconfig', fleetKubeconfig, '--context', 'bench*'] }], [regCount, apiAll]) },
+          { tool: 'kubectl', run: () => sample(contexts.map((c) => ({ ...kubeIn(c, ['diff', '--server-side', '-f', applyDir]), opts: { allowFailure: true } })), [regCount, apiAll]) },
+        ], { target: { maxRatio: 0.7, vs: 'kubectl' }, notes: loopNote.replace('${verb}', 'diff') });
+      }
+      await Promise.all(agents.map((a) => a.close()));
+    }
     await dispatcher.close();
   }
 
@@ -380,7 +441,7 @@ async function main() {
   results.date = new Date().toISOString();
   results.durationS = Math.round((Date.now() - started) / 1000);
 
-  await Promise.all([reg.stop(), cluster?.stop()]);
+  await Promise.all([reg.stop(), cluster?.stop(), ...more.map((c) => c.stop())]);
   const table = renderTable(results); // also records each workload's target checks
   mkdirSync(join(opt.out, '..'), { recursive: true });
   writeFileSync(opt.out, `${JSON.stringify(results, null, 1)}\n`);

@@ -21,6 +21,8 @@ const COMMANDS = {
   export: () => import('./commands/export.ts'),
   apply: () => import('./commands/apply.ts'),
   diff: () => import('./commands/diff.ts'),
+  status: () => import('./commands/status.ts'),
+  rollback: () => import('./commands/rollback.ts'),
   migrate: () => import('./commands/migrate.ts'),
   attach: () => import('./commands/attach.ts'),
   discover: () => import('./commands/discover.ts'),
@@ -64,10 +66,10 @@ export async function run(argv: string[]): Promise<number> {
     const { default: yargs } = await import('yargs');
     const { STDIN_MARKER, withoutGlobalFlags } = await import('./commands/options.ts');
     const { setOutputSettings } = await import('./output/settings.ts');
-    // A bare --dry-run never takes the next word as its value (kubectl's rule): `--dry-run REF`.
-    let parser = withGlobalFlags(yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a))))
+    // A bare --dry-run never takes the next word as its value (kubectl's rule): `--dry-run REF`; nor a bare --wait.
+    let parser = withGlobalFlags(yargs(argv.map((a) => (a === '-' ? STDIN_MARKER : a === '--dry-run' ? '--dry-run=' : a === '--wait' ? '--wait=' : a))))
       .scriptName(PROGRAM)
-      .usage('$0 <command> [options]\n\nMove Kyverno and KubeArmor policies between clusters, files and OCI registries.')
+      .usage('$0 <command> [options]\n\nMove Kubernetes security policies (Kyverno, KubeArmor, admission policies, Gatekeeper) between clusters, files, OCI registries and Flux.')
       .middleware((args) => {
         ctx.parsed = args;
         setOutputSettings({ progress: args.progress as boolean | undefined, quiet: args.quiet as boolean | undefined, verbose: args.verbose as boolean | undefined });
@@ -78,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       .help()
       .alias('help', 'h')
       .wrap(Math.min(110, process.stdout.columns || 100))
-      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io; 130 interrupted (Ctrl-C).')
+      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io, 9 some contexts failed (several contexts); 130 interrupted (Ctrl-C).')
       .fail((msg, err, y) => {
         // yargs wraps what a flag's coerce throws (our usage errors) in its own YError.
         const cause = (err as { cause?: unknown } | undefined)?.cause;

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'LIMIT' // a configured size or count limit was exceeded
   | 'EXISTS' // output would overwrite existing files without --force
   | 'CLUSTER' // a Kubernetes API failure
+  | 'PARTIAL' // several contexts: one or more failed (or were skipped), the others were done
   | 'IO'; // local file system failure
 
 export class PolicyOciError extends Error {
@@ -59,5 +60,7 @@ export function exitCodeFor(err: unknown): number {
     case 'CLUSTER':
     case 'IO':
       return 8;
+    case 'PARTIAL':
+      return 9;
   }
 }

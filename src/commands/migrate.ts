@@ -1,13 +1,13 @@
 import type { Argv } from 'yargs';
 import { PolicyOciError } from '../errors.ts';
-import { atomicFrom, atomicRefusal, withApplyFlags, withAtomicFlag, type ApplyFlags, type AtomicFlag } from './applyflags.ts';
+import { atomicFrom, atomicRefusal, readinessFailure, waitFrom, withApplyFlags, withAtomicFlag, withWaitFlag, type ApplyFlags, type AtomicFlag, type WaitFlag } from './applyflags.ts';
 import { dryRunFrom } from './dryrun.ts';
 import { formFrom, refusePushFlags, withFormFlags, withPushFlags, type FormFlags, type PushFlags } from './export.ts';
 import { kubeOptionsFrom, withKubeFlags, type KubeFlags } from './kubeflags.ts';
 import { storeOptionsFrom } from './options.ts';
 import { count } from '../util/plural.ts';
 
-interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags, AtomicFlag, FormFlags {
+interface MigrateArgs extends PushFlags, KubeFlags, ApplyFlags, AtomicFlag, WaitFlag, FormFlags {
   'from-context': string;
   'to-context': string;
   via?: string;
@@ -41,7 +41,7 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     dryRun: 'client: read --from-context and list what would be applied, contact --to-context not at all; server: --to-context checks everything and persists nothing; neither pushes to --via',
   });
   return withAtomicFlag(
-    withApply,
+    withWaitFlag(withApply),
     'All or nothing: --to-context first checks the whole set in a server dry run (--prune deletions included); nothing is applied unless every policy passes. ' +
       'With --dry-run=server: that check alone; not with --dry-run=client',
   )
@@ -56,6 +56,7 @@ export function builder(y: Argv): Argv<MigrateArgs> {
     .example('$0 migrate --from-context old --to-context new --via ghcr.io/acme/policies:migration', 'Through a registry (kept as a record)')
     .example('$0 migrate --from-context a --to-context b --via ./snap:v1 --oci-layout', 'Through an OCI image layout on disk: the directory ./snap, tag v1')
     .example('$0 migrate --from-context old --to-context new --atomic', 'All or nothing: apply only if --to-context accepts every policy in a server dry run first')
+    .example('$0 migrate --from-context old --to-context new --wait=1m', 'Then wait until --to-context\'s engines report the policies in force')
     .example('$0 migrate --from-context old --to-context new --dry-run=client', 'List what would be applied; --to-context is not contacted')
     .example('$0 migrate --from-context old --to-context new --strip-defaults --api-version=policies.kyverno.io/v1beta1', 'Let --to-context fill in its own defaults; the policies.kyverno.io kinds at v1beta1') as unknown as Argv<MigrateArgs>;
 }
@@ -65,6 +66,7 @@ export async function handler(args: MigrateArgs): Promise<void> {
   if (!args.via) refusePushFlags(args, 'without --via: nothing is pushed');
   const dryRun = dryRunFrom(args, { server: true });
   const atomic = atomicFrom(args, dryRun);
+  const wait = waitFrom(args, dryRun);
   const [{ migrate }, { migrateText }, { render }, { reporting }] = await Promise.all([
     import('../core/migrate.ts'),
     import('../output/migrate.ts'),
@@ -83,10 +85,13 @@ export async function handler(args: MigrateArgs): Promise<void> {
     forceConflicts: args['force-conflicts'] ?? false,
     prune: args.prune ?? false,
     ...(atomic ? { atomic: true } : {}),
+    ...(wait ? { wait } : {}),
   };
   const summary = await reporting((reporter) => migrate(options, reporter));
   render(args.format, summary, migrateText);
   const refused = atomicRefusal(summary);
   if (refused) throw refused;
+  const notReady = summary.counts.failed === 0 ? readinessFailure(summary) : undefined;
+  if (notReady) throw notReady;
   if (summary.failed) throw new PolicyOciError('CLUSTER', `${summary.counts.failed} of ${count(summary.results.length, 'object')} failed to apply to ${summary.to}`);
 }

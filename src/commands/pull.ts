@@ -27,8 +27,12 @@ export const APPLY_ONLY_FLAGS: readonly NamedFlag[] = [
   { key: 'create-namespace', name: '--create-namespace' },
   { key: 'prune', name: '--prune' },
   { key: 'atomic', name: '--atomic' },
+  { key: 'wait', name: '--wait' },
   { key: 'kubeconfig', name: '--kubeconfig' },
   { key: 'context', name: '--context' },
+  { key: 'all-contexts', name: '--all-contexts' },
+  { key: 'parallel', name: '--parallel' },
+  { key: 'fail-fast', name: '--fail-fast' },
   { key: 'namespace', name: '-n/--namespace' },
 ];
 
@@ -71,7 +75,8 @@ export function builder(y: Argv): Argv<PullArgs> {
     .example('$0 pull --oci-layout ./layout:v1 -o out', 'Pull from an OCI image layout directory')
     .example('$0 pull localhost:5000/policies:v1 --preserve-paths -o out', 'Keep the files and directories the artifact holds (e.g. pushed by oras or flux)')
     .example('$0 pull localhost:5000/policies:v1 --verify-key cosign.pub -o out', 'Only if signed with the key')
-    .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster') as unknown as Argv<PullArgs>;
+    .example('$0 pull localhost:5000/policies:v1 --apply --context staging', 'Apply straight into a cluster')
+    .example('$0 pull localhost:5000/policies:v1 --apply --all-contexts', 'Into every context of the kubeconfig, as apply does (exit 9 when one failed)') as unknown as Argv<PullArgs>;
 }
 
 export async function handler(args: PullArgs): Promise<void> {

@@ -5,13 +5,18 @@
 import type { PruneScope } from '../kube/prune.ts';
 import { applyPolicies, hasFailures, planPolicies, type ApplyResult } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
+import type { ProvenanceSource } from '../kube/ownership.ts';
+import { summarizeReadiness, waitForReadiness, waitTargets, type ReadinessSummary } from '../kube/readiness.ts';
 import { countActions, type ApplyAction } from '../kube/result.ts';
+import { missingReferences } from '../kube/references.ts';
 import type { KubeObject } from '../policy/types.ts';
 import type { HttpTrace } from '../registry/trace.ts';
 import { type DryRun, refuseAtomicClientDryRun } from './dryrun.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
+import { TOOL_NAME, VERSION } from '../version.ts';
+import { fleetFailure, resolveContexts, runFleet, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
 
 /** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
 export interface KubeOptions {
@@ -35,6 +40,8 @@ export interface ApplyObjectsOptions {
   pruneRepository?: string;
   /** What the set was selected by: prune looks only there (--engine, --kind, -l). */
   pruneScope?: PruneScope;
+  /** Record where the objects came from on each (ownership.ts); apply and pull --apply do. */
+  provenance?: ProvenanceSource;
 }
 
 export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOptions, 'pruneRepository'> {
@@ -46,6 +53,8 @@ export interface ApplyArtifactOptions extends SourceOptions, Omit<ApplyObjectsOp
    * apply only when no object would fail. With dryRun 'server' that check alone; not with 'client'.
    */
   atomic?: boolean;
+  /** --wait: after the apply, wait until each engine reports its policies in force (kube/readiness.ts). */
+  wait?: { timeoutMs: number };
 }
 
 /** --atomic: how the set was checked before anything was applied. */
@@ -75,7 +84,10 @@ export interface ApplySummary extends SourceFields {
   /** Only with --atomic. */
   atomic?: AtomicCheck;
   counts: Record<ApplyAction, number>;
+  /** An object failed, or (--wait) a policy was not reported in force. */
   failed: boolean;
+  /** Only with --wait, when something was applied: what each engine reported. */
+  readiness?: ReadinessSummary;
   warnings: string[];
 }
 
@@ -94,7 +106,19 @@ export async function applyObjects(client: KubeClient, objects: KubeObject[], op
     dryRun: options.dryRun === 'server',
     forceConflicts: options.forceConflicts,
     ...(prune ? { prune } : {}),
+    ...(options.provenance ? { provenance: options.provenance } : {}),
   });
+}
+
+/**
+ * What apply records of `source` on every object (ownership.ts): its repository, the digest of
+ * the artifact read (none when several attached artifacts were read together), the tag the
+ * reference named, this tool's version, and one time for the whole run.
+ */
+export function provenanceFrom(source: PolicySource, fromReferrers: boolean, at: Date = new Date()): ProvenanceSource {
+  const digest = source.artifacts.length === 1 ? source.artifacts[0] : undefined;
+  const tag = !fromReferrers && !source.opened.digest ? source.opened.tags[0] : undefined;
+  return { repository: source.opened.repository, ...(digest ? { digest } : {}), ...(tag ? { tag } : {}), tool: `${TOOL_NAME}/${VERSION}`, at };
 }
 
 /**
@@ -119,32 +143,91 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
   // The cluster is contacted only once the artifact is read whole and its signatures checked.
   const { source, client } = await readSourceFor(options, reporter);
   try {
-    const { warnings, warn } = collectWarnings(reporter);
-    const objects = source.policies.map((p) => p.object);
-    const applyOptions: ApplyObjectsOptions = {
-      ...(options.namespace ? { namespace: options.namespace } : {}),
-      createNamespace: options.createNamespace,
-      dryRun: options.dryRun,
-      forceConflicts: options.forceConflicts,
-      ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
-      ...(options.prune && options.engines?.length ? { pruneScope: { engines: options.engines } } : {}),
-    };
-    const { results, ran, atomic } = await applySet(client, objects, applyOptions, options.atomic ?? false, reporter, warn);
-    return {
-      ...sourceFields(source),
-      context: client.contextName,
-      server: client.server,
-      dryRun: ran !== 'none',
-      dryRunStrategy: ran,
-      results,
-      ...(atomic ? { atomic } : {}),
-      counts: countActions(results),
-      failed: hasFailures(results),
-      warnings: [...source.warnings, ...warnings],
-    };
+    return await applyToCluster(source, client, options, reporter);
   } finally {
     await client.close();
   }
+}
+
+/**
+ * apply and pull --apply over several contexts: the artifact is read and checked once (before any
+ * cluster is contacted; the kubeconfig is read for the contexts first, so a wrong name fails
+ * before a long download), then applied to each context as applyArtifact applies it to one.
+ */
+export async function applyFleet(options: ApplyArtifactOptions, fleet: FleetOptions, reporter: Reporter = silentReporter): Promise<ApplyFleetResult> {
+  let contexts: string[] = [];
+  const source = await readPolicySource(options, reporter, () => {
+    contexts = resolveContexts(fleet.selection, options.kube);
+  });
+  const result = await runFleet(
+    contexts,
+    fleet,
+    reporter,
+    async (context, own) => {
+      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
+      try {
+        return await applyToCluster(source, client, options, own);
+      } finally {
+        await client.close();
+      }
+    },
+    applyVerdict,
+  );
+  return { ...sourceFields(source), verb: 'apply', ...result, warnings: source.warnings };
+}
+
+export interface ApplyFleetResult extends SourceFields, FleetResult<ApplySummary> {
+  verb: 'apply';
+  /** Warnings of reading the artifact (each context's own are in its result). */
+  warnings: string[];
+}
+
+/** One context of an apply fleet: its counts, and failed when any object failed. */
+export function applyVerdict(s: ApplySummary): Verdict {
+  const c = s.counts;
+  const counts = { ...zeroCounts(), created: c.created, configured: c.configured, unchanged: c.unchanged, pruned: c.pruned, failed: c.failed, drifted: s.results.filter((r) => r.drifted).length };
+  if (!s.failed) return { counts };
+  const refused = s.atomic && !s.atomic.applied && s.atomic.wouldFail > 0;
+  const why = refused ? `--atomic: ${s.atomic!.wouldFail} would fail; nothing was applied` : c.failed ? `${c.failed} of ${count(s.results.length, 'object')} failed` : `--wait: ${(s.readiness?.counts.failed ?? 0) + (s.readiness?.counts['timed-out'] ?? 0)} not in force`;
+  return { counts, failure: why };
+}
+
+export { fleetFailure };
+
+/** The apply of a source already read to one cluster (applyArtifact's, and each context's of a fleet). */
+export async function applyToCluster(source: PolicySource, client: KubeClient, options: ApplyArtifactOptions, reporter: Reporter): Promise<ApplySummary> {
+  const { warnings, warn } = collectWarnings(reporter);
+  const objects = source.policies.map((p) => p.object);
+  const applyOptions: ApplyObjectsOptions = {
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    createNamespace: options.createNamespace,
+    dryRun: options.dryRun,
+    forceConflicts: options.forceConflicts,
+    ...(options.prune ? { pruneRepository: source.opened.repository } : {}),
+    ...(options.prune && options.engines?.length ? { pruneScope: { engines: options.engines } } : {}),
+    provenance: provenanceFrom(source, options.fromReferrers ?? false),
+  };
+  const { results, ran, atomic } = await applySet(client, objects, applyOptions, options.atomic ?? false, reporter, warn);
+  const readiness = options.wait && ran === 'none' ? await waitApplied(client, results, options.wait.timeoutMs, reporter) : undefined;
+  return {
+    ...sourceFields(source),
+    context: client.contextName,
+    server: client.server,
+    dryRun: ran !== 'none',
+    dryRunStrategy: ran,
+    results,
+    ...(atomic ? { atomic } : {}),
+    counts: countActions(results),
+    failed: hasFailures(results) || (readiness?.failed ?? false),
+    ...(readiness ? { readiness } : {}),
+    warnings: [...source.warnings, ...warnings],
+  };
+}
+
+/** --wait: what the engines report on the objects just applied (those that failed are not waited for). */
+export async function waitApplied(client: KubeClient, results: readonly ApplyResult[], timeoutMs: number, reporter: Reporter): Promise<ReadinessSummary> {
+  const waited = await waitForReadiness(client, waitTargets(results), { timeoutMs, onProgress: (text) => reporter.progress(`${text} (context ${client.contextName})`) });
+  return summarizeReadiness(waited, timeoutMs);
 }
 
 /** What applySet did: the results, how they were obtained, and with --atomic the check. */
@@ -164,8 +247,10 @@ export async function applySet(
   reporter: Reporter,
   warn: (message: string) => void,
 ): Promise<AppliedSet> {
-  if (atomic) return applyAtomically(client, objects, options, reporter, warn);
-  return { results: await applyObjects(client, objects, options, reporter, warn), ran: options.dryRun };
+  const applied = atomic ? await applyAtomically(client, objects, options, reporter, warn) : { results: await applyObjects(client, objects, options, reporter, warn), ran: options.dryRun };
+  // What the policies refer to and the target lacks (engine.json `references`): warnings only.
+  if (options.dryRun !== 'client') for (const w of await missingReferences(client, objects)) warn(w);
+  return applied;
 }
 
 /**

@@ -10,7 +10,8 @@ import { hasFailures } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
 import type { SkippedKind } from '../kube/export.ts';
 import { countActions } from '../kube/result.ts';
-import { applySet, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
+import { TOOL_NAME, VERSION } from '../version.ts';
+import { applySet, waitApplied, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
 import { packLive, readCluster, type ExportForm, type ExportSelection } from './export.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
@@ -35,6 +36,8 @@ export interface MigrateOptions extends Omit<ApplyObjectsOptions, 'pruneReposito
    * set is pushed (the record) before the check, as without.
    */
   atomic?: boolean;
+  /** --wait: after the apply, wait until each engine of --to-context reports its policies in force. */
+  wait?: { timeoutMs: number };
 }
 
 export interface MigrateVia {
@@ -90,11 +93,14 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
         dryRun: options.dryRun,
         forceConflicts: options.forceConflicts,
         ...(pruneSource ? { pruneRepository: pruneSource, pruneScope: { ...(options.selection.engines ? { engines: options.selection.engines } : {}), ...(options.selection.kinds ? { kinds: options.selection.kinds } : {}) } } : {}),
+        // Where the objects came from, as apply records it: the --via artifact, else the source context.
+        provenance: { repository: opened?.repository ?? contextSource(live.context), ...(via?.pushed ? { digest: via.digest } : {}), ...(opened?.tags[0] ? { tag: opened.tags[0] } : {}), tool: `${TOOL_NAME}/${VERSION}`, at: new Date() },
       },
       options.atomic ?? false,
       reporter,
       warn,
     );
+    const readiness = options.wait && ran === 'none' ? await waitApplied(to, results, options.wait.timeoutMs, reporter) : undefined;
     return {
       from: live.context,
       to: to.contextName,
@@ -110,7 +116,8 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
       results,
       ...(atomic ? { atomic } : {}),
       counts: countActions(results),
-      failed: hasFailures(results),
+      failed: hasFailures(results) || (readiness?.failed ?? false),
+      ...(readiness ? { readiness } : {}),
       ...(pruneSource ? { pruneSource } : {}),
       warnings,
     };

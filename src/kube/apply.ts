@@ -6,8 +6,11 @@ import { stripClusterFields } from '../policy/strip.ts';
 import { stringifyCanonical } from '../policy/yaml.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { KubeClient } from './client.ts';
-import { checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
+import { awaitsDefinition, checkServed, compareApplyOrder, fieldsOf, isRefusal, preparePolicies } from './prepare.ts';
+import type { DiscoveredKind } from './discovery.ts';
+import { kindLabel } from './discovery.ts';
 import type { Prepared } from './prepare.ts';
+import { markProvenance, sameSource, stripOwnership, type ProvenanceSource } from './ownership.ts';
 import { prunePolicies, type PruneScope } from './prune.ts';
 import { errorFields } from './result.ts';
 import type { ApplyResult } from './result.ts';
@@ -24,6 +27,8 @@ export interface ApplyOptions {
   prune?: { repository: string; scope?: PruneScope };
   /** The caller's last change to each object before it is sent. */
   label?: (obj: KubeObject) => KubeObject;
+  /** Record where each object came from (ownership.ts markProvenance), given its live state. */
+  provenance?: ProvenanceSource;
   /** Objects applied at once within one applyOrder tier (default 8). */
   concurrency?: number;
 }
@@ -37,15 +42,22 @@ export async function applyPolicies(client: KubeClient, objects: readonly KubeOb
   });
   const results: ApplyResult[] = all.filter(isRefusal).map((r) => ({ ...fieldsOf(r), action: 'failed', error: r.error }));
   const prepared = all.filter((p): p is Prepared => !isRefusal(p)).sort(compareApplyOrder);
-  const discovered = await client.discoverPolicyKinds();
+  let discovered = await client.discoverPolicyKinds();
   checkServed(prepared, discovered);
   const newNamespaces = await checkNamespaces(client, prepared, opts);
 
   const existing = await readExisting(client, prepared);
 
   // Tiers of applyOrder go one after the other; objects within a tier in parallel.
+  const applied = new Map<Prepared, ApplyResult>();
   for (const tier of Map.groupBy(prepared, (p) => p.kindDef.applyOrder).values()) {
-    results.push(...(await mapLimit(tier, opts.concurrency ?? 8, (p) => applyOne(client, p, opts, newNamespaces, existing))));
+    // Kinds defined by objects of this set (Gatekeeper constraints): served only once a
+    // controller has made their CRD from the definition applied in an earlier tier.
+    const waiting = tier.filter((p) => awaitsDefinition(p, discovered));
+    if (waiting.length) discovered = await awaitDefinitions(client, waiting, applied, discovered, opts.dryRun);
+    const out = await mapLimit(tier, opts.concurrency ?? 8, (p) => applyOne(client, p, opts, newNamespaces, existing));
+    tier.forEach((p, i) => applied.set(p, out[i]!));
+    results.push(...out);
   }
   if (opts.prune) {
     const keep = new Set(prepared.map((p) => p.key));
@@ -68,6 +80,37 @@ export function planPolicies(objects: readonly KubeObject[], opts: { namespace?:
   }
   return results;
 }
+
+/**
+ * Objects whose kind is defined by an object of the set applied in an earlier tier: waits until
+ * the cluster serves every such kind (polling discovery, bounded by the engine's
+ * servedTimeoutSeconds), then marks those still not served. A dry run creates no definition: its
+ * objects are marked as not checked by the server instead (applyOne reports them so).
+ */
+async function awaitDefinitions(client: KubeClient, waiting: Prepared[], applied: Map<Prepared, ApplyResult>, discovered: DiscoveredKind[], dryRun: boolean): Promise<DiscoveredKind[]> {
+  const pending: Prepared[] = [];
+  for (const p of waiting) {
+    const def = p.definition!;
+    const r = applied.get(def);
+    if (!r || r.action === 'failed') p.error = `not applied: ${def.ref.kind} ${def.name}, which defines ${kindLabel(p.ref)}, ${r ? 'failed' : 'was not applied'}`;
+    else if (dryRun) p.unchecked = `its kind ${kindLabel(p.ref)} is defined by ${def.ref.kind} ${def.name} of this set, which a dry run does not create; the server did not check it`;
+    else pending.push(p);
+  }
+  if (!pending.length) return discovered;
+  const timeout = Math.max(...pending.map((p) => p.kindDef.dynamic!.servedTimeoutSeconds));
+  const deadline = performance.now() + timeout * 1000;
+  let current = discovered;
+  for (;;) {
+    current = await client.discoverPolicyKinds();
+    if (!pending.some((p) => awaitsDefinition(p, current)) || performance.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, SERVED_POLL_MS));
+  }
+  checkServed(pending, current, { final: true, waited: timeout });
+  return current;
+}
+
+/** How often discovery is asked again while waiting for a defined kind to be served. */
+const SERVED_POLL_MS = 500;
 
 export function hasFailures(results: readonly ApplyResult[]): boolean {
   return results.some((r) => r.action === 'failed');
@@ -130,21 +173,28 @@ async function applyOne(client: KubeClient, p: Prepared, opts: ApplyOptions, new
   if (p.namespace && newNamespaces.has(p.namespace)) {
     return { ...base, action: 'created', note: `namespace ${p.namespace} would be created; the policy was not checked by the server` };
   }
+  if (p.unchecked) return { ...base, action: 'created', note: p.unchecked };
   try {
     const known = existing.get(p.key);
     const current = known === undefined ? await client.get(p.ref, p.name, p.namespace) : (known ?? undefined);
-    const applied = await client.apply(p.obj, { force: opts.forceConflicts, ...(opts.dryRun ? { dryRun: 'server' as const } : {}) });
+    const call = { force: opts.forceConflicts, ...(opts.dryRun ? { dryRun: 'server' as const } : {}) };
+    const applied = await client.apply(opts.provenance ? markProvenance(p.obj, opts.provenance, current) : p.obj, call);
     if (!current) return { ...base, action: 'created' };
-    const same = opts.dryRun
-      ? sameContent(current, applied, p)
-      : current.metadata.resourceVersion === applied.metadata.resourceVersion;
-    return { ...base, action: same ? 'unchanged' : 'configured' };
+    // Unchanged: the policy is as it was. Its provenance annotations alone may have changed (a new
+    // digest holding the same policy): bookkeeping, as the resourceVersion is, not a change of it.
+    const same = (!opts.dryRun && current.metadata.resourceVersion === applied.metadata.resourceVersion) || sameContent(current, applied, p);
+    if (same) return { ...base, action: 'unchanged' };
+    // It already carried this very source, yet changed: someone changed it since (drift), now put
+    // back. Its applied-at was kept to stay unchanged otherwise: re-sent once with the time of now.
+    const drifted = opts.provenance !== undefined && sameSource(current, opts.provenance);
+    if (drifted && !opts.dryRun) await client.apply(markProvenance(p.obj, opts.provenance!, current, { refresh: true }), call);
+    return { ...base, action: 'configured', ...(drifted ? { drifted: true } : {}) };
   } catch (err) {
     return { ...base, action: 'failed', ...errorFields(err) };
   }
 }
 
-/** A dry run does not bump resourceVersion: compare the objects without cluster bookkeeping. */
+/** Compares the objects without cluster bookkeeping and our marks (a dry run does not bump resourceVersion). */
 function sameContent(a: KubeObject, b: KubeObject, p: Prepared): boolean {
-  return stringifyCanonical(stripClusterFields(a, p.engine)) === stringifyCanonical(stripClusterFields(b, p.engine));
+  return stringifyCanonical(stripOwnership(stripClusterFields(a, p.engine))) === stringifyCanonical(stripOwnership(stripClusterFields(b, p.engine)));
 }

@@ -42,6 +42,8 @@ export interface ApplyResult {
   details?: string[];
   /** Something worth saying about a successful entry (e.g. not checked by the server). */
   note?: string;
+  /** 'configured' although it already carried the applied digest: changed by someone since, put back. */
+  drifted?: boolean;
 }
 
 export function errorFields(err: unknown): { error: string; code: ErrorCode; details?: string[] } {

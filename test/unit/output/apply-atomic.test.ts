@@ -37,7 +37,7 @@ describe('applyText with --atomic', () => {
 
   it('counts the objects the server could not check (their namespace would be created)', () => {
     expect(text([ok], 'none', { ...check, checked: 1, unchecked: 1, wouldFail: 0, applied: true })[0]).toBe(
-      'Checked first with a server dry run (--atomic): 1 object, none would fail (1 not checked by the server: in a namespace that would be created); then applied',
+      'Checked first with a server dry run (--atomic): 1 object, none would fail (1 not checked by the server: in a namespace that would be created, or of a kind not served yet); then applied',
     );
   });
 });
