@@ -29,6 +29,7 @@ const COMMANDS = {
   sign: () => import('./commands/sign.ts'),
   verify: () => import('./commands/verify.ts'),
   copy: () => import('./commands/copy.ts'),
+  flux: () => import('./commands/flux.ts'),
   completion: () => import('./commands/completion.ts'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 type CommandName = keyof typeof COMMANDS;

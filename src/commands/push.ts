@@ -26,7 +26,7 @@ export function builder(y: Argv): Argv<PushArgs> {
     .positional('paths', { type: 'string', array: true, describe: 'Files or directories (recursive); - reads stdin' })
     .option('image', { alias: 'i', type: 'string', describe: 'Destination (the proposals\' -i form)' })
     .option('policy', { alias: 'p', type: 'string', array: true, describe: 'Policy file or directory (repeatable)' })
-    .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy' })
+    .option('bundle', { type: 'boolean', describe: 'One tar+gzip layer per engine instead of one layer per policy (the layer Flux extracts: see flux)' })
     .option('annotation', { alias: 'a', type: 'string', array: true, describe: 'Manifest annotation key=value (repeatable)' })
     .option('skip-validation', { type: 'boolean', describe: 'Do not check policies against their CRD schemas' })
     .option('exclude', { type: 'string', array: true, describe: 'Leave out files matching this .gitignore pattern (repeatable; a .policyociignore in a directory works the same)' })

@@ -16,12 +16,23 @@ export function pushText(r: PushResult, options: PushTextOptions = {}): string {
 function body(r: PushResult): string[] {
   if ('split' in r) return splitText(r.policies, r.artifacts);
   if (r.dryRun === 'client') return dryRunText(r);
-  if (r.unchanged) return [`unchanged: ${r.reference} already points at ${r.digest} (${count(r.policies, 'policy')})`];
+  if (r.unchanged) return [`unchanged: ${r.reference} already points at ${r.digest} (${count(r.policies, 'policy')})`, ...engineDigestLines(r.engines)];
   return [
     `Pushed ${count(r.policies, 'policy')} (${r.engines.map((e) => `${e.engine}: ${e.policies}`).join(', ')}) to ${r.reference}${r.kyvernoFormat ? ' as a Kyverno CEL Policy Bundle 1.0' : ''}`,
     `Uploaded ${r.blobsUploaded} of ${count(r.blobsTotal, 'blob')} (${count(r.bytesUploaded, 'byte')})`,
     `Digest: ${r.digest}`,
+    ...engineDigestLines(r.engines),
   ];
+}
+
+/**
+ * Under an index (several engines), each engine's manifest digest: what pins one engine's policies
+ * (REPO@digest; Flux's ref.digest, which cannot pick a child of an index itself).
+ */
+export function engineDigestLines(engines: ReadonlyArray<{ engine: string; digest: string }>): string[] {
+  if (engines.length < 2) return [];
+  const width = Math.max(...engines.map((e) => e.engine.length));
+  return ['Engine manifests (the index lists them; REPO@digest reads one engine):', ...engines.map((e) => `  ${e.engine.padEnd(width)}  ${e.digest}`)];
 }
 
 function dryRunText(r: Omit<DryRunPush, 'warnings'>): string[] {
