@@ -17,6 +17,8 @@ import { clusterKubeconfigs, KubeView } from '../support/flags/kube.ts';
 import { migrateCases } from '../support/flags/migrate-cases.ts';
 import { globalOutputCases } from '../support/flags/output-cases.ts';
 import { registryCases } from '../support/flags/registry-cases.ts';
+import { rollbackFlagCases } from '../support/flags/rollback-cases.ts';
+import { fleetCases } from '../support/flags/status-cases.ts';
 import { accessTo } from '../support/flags/registries.ts';
 import { coverage, flagHasName, limiter, parseFlags, walkHelp } from '../support/flagwalk.ts';
 import { startReferrersRegistry } from '../support/referrers-registry.ts';
@@ -32,7 +34,7 @@ const PARALLEL = 4;
 const CASE_TIMEOUT_MS = 180_000;
 
 const walk = await walkHelp();
-const CASES = [...registryCases(), ...globalOutputCases(), ...commandCases(), ...applyFlagCases(), ...diffCases(), ...exportCases(), ...migrateCases()];
+const CASES = [...registryCases(), ...globalOutputCases(), ...commandCases(), ...applyFlagCases(), ...diffCases(), ...exportCases(), ...migrateCases(), ...rollbackFlagCases(), ...fleetCases()];
 const listed = CASES.filter((c) => (walk.flags.get(c.command) ?? []).some((flag) => flagHasName(flag, c.flag)));
 
 describe('the flags --help lists', () => {

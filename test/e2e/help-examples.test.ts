@@ -135,7 +135,8 @@ interface Plan {
   problems: string[];
 }
 
-type FixtureKind = 'policies' | 'app';
+/** `bundle`: what `flux` reads (Kyverno policies pushed with --bundle: one tar+gzip layer). */
+type FixtureKind = 'policies' | 'app' | 'bundle';
 
 interface Setup {
   registry: RunningRegistry;
@@ -169,6 +170,8 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
     if (isPathLike(w.value)) firstPath = false;
   });
   const written = WRITTEN_REF[verb]?.(refs, words);
+  // rollback REPO --to TAG|sha256:…: the version it reads is the fixture, at that tag or digest.
+  const rollbackRepo = verb === 'rollback' && refs[0] !== undefined ? REGISTRY_REF.exec(words[refs[0]]!.value) : null;
 
   const out = words.map((w, i): Word => {
     const v = w.value;
@@ -193,6 +196,11 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
       return w;
     }
     if (OUTPUT_FLAGS.has(prev)) return w;
+    if (prev === '--to' && rollbackRepo) {
+      const repository = `${setup.registry.host}/${ns}/${rollbackRepo[3]}`;
+      p.repositories.push({ repository, tag: v === 'sha256:…' ? 'fixture' : v, kind: 'policies' });
+      return v === 'sha256:…' ? { ...w, value: setup.digests.policies } : w;
+    }
     if (prev === '--context' || prev === '--from-context') p.contexts.source.add(v);
     if (prev === '--to-context') p.contexts.target.add(v);
     if ((prev === '-u' || prev === '--username') && setup.auth.username) return { ...w, value: setup.auth.username };
@@ -201,7 +209,7 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
       if (ref) {
         const [, , , repo, tags, digest] = ref;
         const repository = `${setup.registry.host}/${ns}/${repo}`;
-        const kind: FixtureKind = basename(repo!) === 'app' ? 'app' : 'policies';
+        const kind: FixtureKind = basename(repo!) === 'app' ? 'app' : verb === 'flux' ? 'bundle' : 'policies';
         if (i !== written) p.repositories.push({ repository, tag: digest ? 'fixture' : (tags?.slice(1).split(',')[0] ?? 'latest'), kind });
         const pinned = digest === '@sha256:…' ? `@${setup.digests[kind]}` : (digest ?? '');
         return { ...w, value: `${repository}${tags ?? ''}${pinned}` };
@@ -221,7 +229,7 @@ function plan(example: HelpExample, ns: string, setup: Setup, dirs: { cwd: strin
     else if (isPathLike(v) && ours(i)) p.policyDirs.push(v);
     return w;
   });
-  if (words.some((w) => w.value.includes('…') && !/^[A-Z_]+=…$/.test(w.value) && !w.value.endsWith('@sha256:…'))) {
+  if (words.some((w, i) => w.value.includes('…') && !/^[A-Z_]+=…$/.test(w.value) && !w.value.endsWith('@sha256:…') && !(rollbackRepo && w.value === 'sha256:…' && words[i - 1]?.value === '--to'))) {
     p.problems.push('a "…" placeholder the test cannot fill');
   }
   if (words.some((w) => /\$\{/.test(w.value) && !Object.keys(SHELL_PLACES).some((e) => w.value.includes(e)))) p.problems.push('a shell expression the test has no place for');
@@ -266,10 +274,13 @@ describe('every example of every --help runs', () => {
     const app = `${registry.host}/fixture/app:v1`;
     const pushed = JSON.parse((await runOk(['push', policies, policyDir, '--format', 'json'])).stdout) as { digest: string };
     await runOk(['sign', policies, '--key', join(work, 'cosign.key')], signEnv);
+    const bundle = `${registry.host}/fixture/bundle:v1`;
+    const bundled = JSON.parse((await runOk(['push', bundle, join(policyDir, 'kyverno'), '--bundle', '--format', 'json'])).stdout) as { digest: string };
+    await runOk(['sign', bundle, '--key', join(work, 'cosign.key')], signEnv);
     const appDigest = await pushTestImage(app);
     await runOk(['attach', app, policyDir]);
     await runOk(['sign', app, '--key', join(work, 'cosign.key')], signEnv);
-    setup = { registry, auth, digests: { policies: pushed.digest, app: appDigest } };
+    setup = { registry, auth, digests: { policies: pushed.digest, app: appDigest, bundle: bundled.digest } };
     // The first cluster holds the policies.
     await runOk(['apply', policies, '--kubeconfig', source.kubeconfigs.admin]);
 
@@ -339,7 +350,8 @@ describe('every example of every --help runs', () => {
     const ran = await bash(p.line, cwd, env);
     const report = `example: ${example.text}\nran: ${p.line}\nexit ${ran.code}\nstdout: ${ran.stdout.slice(-2000)}\nstderr: ${ran.stderr.slice(-2000)}`;
     // diff exits 1 when apply would change something: that is an answer, not a failure.
-    const ok = ran.code === 0 || (example.text.includes('policyoci diff') && ran.code === 1 && !ran.stderr.includes('Error:'));
+    // status exits 1 when something drifted (the examples share the cluster): an answer too.
+    const ok = ran.code === 0 || (/policyoci (diff|status)/.test(example.text) && ran.code === 1 && !ran.stderr.includes('Error:'));
     expect(ok, report).toBe(true);
     expect(ran.stderr, report).not.toMatch(/^Error:/m);
   }, 180_000);

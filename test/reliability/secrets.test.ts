@@ -95,6 +95,18 @@ beforeAll(async () => {
     users: [{ name: 'u', token: wrongToken }],
     contexts: [{ name: 'wrong', cluster: 'c', user: 'u' }],
   });
+  // Several contexts at once, one of them refused: the per-context errors of a fleet run.
+  const fleet = writeKubeconfig(join(work, 'fleet-kubeconfig'), {
+    clusters: [{ name: 'c', server: c.server, caFile: c.caFile }],
+    users: [
+      { name: 'tok', token: c.adminToken },
+      { name: 'wrong', token: wrongToken },
+    ],
+    contexts: [
+      { name: 'good', cluster: 'c', user: 'tok' },
+      { name: 'wrong', cluster: 'c', user: 'wrong' },
+    ],
+  });
   const merged = writeKubeconfig(join(work, 'merged-kubeconfig'), {
     clusters: [{ name: 'c', server: c.server, caFile: c.caFile }],
     users: [
@@ -134,6 +146,10 @@ beforeAll(async () => {
   add('apply, inline client key kubeconfig', ['apply', `${H}/sec:v1`, '--kubeconfig', inline]);
   add('apply, wrong token', ['apply', `${H}/sec:v1`, '--kubeconfig', wrong]);
   add('diff, token kubeconfig', ['diff', `${H}/sec:v1`, '--kubeconfig', c.kubeconfigs.token]);
+  add('status, token kubeconfig', ['status', `${H}/sec`, '--kubeconfig', c.kubeconfigs.token, '--format', 'json']);
+  add('rollback, inline client key kubeconfig, --password-stdin', ['rollback', `${H}/sec`, '--to', 'v1', '--kubeconfig', inline, '-u', user, '--password-stdin'], htp.password);
+  add('rollback, wrong token', ['rollback', `${H}/sec`, '--to', 'v1', '--kubeconfig', wrong]);
+  add('status, all contexts, one with a wrong token', ['status', `${H}/sec`, '--kubeconfig', fleet, '--all-contexts']);
   add('export, exec plugin kubeconfig', ['export', `${H}/exported:v1`, '--kubeconfig', c.kubeconfigs.exec]);
   add('export, restricted token', ['export', '--output-dir', join(work, 'restricted'), '--kubeconfig', c.kubeconfigs.restricted]);
   add('migrate via the registry', ['migrate', '--kubeconfig', merged, '--from-context', 'from', '--to-context', 'to', '--via', `${H}/migrated:v1`]);
@@ -142,6 +158,7 @@ beforeAll(async () => {
   add('sign', ['sign', `${H}/sec:v1`, '--key', signKey]);
   add('verify', ['verify', `${H}/sec:v1`, '--key', signPub]);
   add('copy', ['copy', `${H}/sec:v1`, `${H}/copied:v1`]);
+  add('flux (a per-layer artifact: read with the credentials, then refused)', ['flux', `${H}/sec:v1`, '-u', user, '--password-stdin'], htp.password);
   add('internal error (exit 70) with credentials', ['push', `${H}/deep:v1`, deep, '-u', user, '--password-stdin'], htp.password);
   add('logout', ['logout', H]);
   add('push after logout', ['push', `${H}/sec:v4`, policies]);
@@ -157,10 +174,10 @@ describe('secrets never appear in any output', () => {
   it('S01 the credentials were really in play: what needs them worked, what lacked them was refused', () => {
     const code = (label: string) => runs.find((r) => r.label === label)!.result!.code;
     const show = (label: string) => JSON.stringify(runs.find((r) => r.label === label)!.result).slice(0, 1500);
-    for (const ok of ['login', 'push, stored credentials', 'push, --password-stdin', 'pull', 'push, mutual TLS', 'pull, mutual TLS', 'apply, token kubeconfig', 'pull --apply, client certificate kubeconfig', 'apply, inline client key kubeconfig', 'export, exec plugin kubeconfig', 'logout']) {
+    for (const ok of ['login', 'push, stored credentials', 'push, --password-stdin', 'pull', 'push, mutual TLS', 'pull, mutual TLS', 'apply, token kubeconfig', 'pull --apply, client certificate kubeconfig', 'apply, inline client key kubeconfig', 'status, token kubeconfig', 'rollback, inline client key kubeconfig, --password-stdin', 'export, exec plugin kubeconfig', 'logout']) {
       expect(code(ok), show(ok)).toBe(0);
     }
-    for (const [failed, exit] of [['login, wrong password', 5], ['push, --password-stdin, wrong password', 5], ['push after logout', 5], ['apply, wrong token', 5], ['tags, unreachable registry with credentials', 8]] as const) {
+    for (const [failed, exit] of [['login, wrong password', 5], ['push, --password-stdin, wrong password', 5], ['push after logout', 5], ['apply, wrong token', 5], ['rollback, wrong token', 5], ['status, all contexts, one with a wrong token', 9], ['tags, unreachable registry with credentials', 8]] as const) {
       expect(code(failed), show(failed)).toBe(exit);
     }
     expect(code('tags, TLS without the client certificate')).not.toBe(0);

@@ -6,6 +6,7 @@ import { dockerConfigWith, hasStack, SEED, type FlagCase, type FlagContext } fro
 import { expectExit, isJson, json, plus, type Invocation } from './kit.ts';
 import { pushPullCases } from './push-pull-cases.ts';
 import { hostileIndexProxy } from './registries.ts';
+import { fluxCases } from './flux-cases.ts';
 import { signCases } from './sign-cases.ts';
 import { trustCases } from './trust-cases.ts';
 
@@ -109,7 +110,7 @@ const debugCase: FlagCase = {
   },
 };
 
-export const HELP_COMMANDS = ['version', 'completion', 'push', 'pull', 'inspect', 'tags', 'login', 'logout', 'export', 'apply', 'diff', 'migrate', 'attach', 'discover', 'sign', 'verify', 'copy'];
+export const HELP_COMMANDS = ['version', 'completion', 'push', 'pull', 'inspect', 'tags', 'login', 'logout', 'export', 'apply', 'diff', 'migrate', 'attach', 'discover', 'sign', 'verify', 'copy', 'flux'];
 
 export function commandCases(): FlagCase[] {
   return [
@@ -118,6 +119,7 @@ export function commandCases(): FlagCase[] {
     ...logoutCases,
     ...trustCases(),
     ...signCases(),
+    ...fluxCases(),
     ...versionCases,
     debugCase,
     ...HELP_COMMANDS.map(helpCase),

@@ -3,8 +3,10 @@
 import { readdirSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CliResult } from '../cli.ts';
-import { clusterOf, layoutTags, scratchLayout, SEED, SEED_LABEL, KYVERNO_ARTIFACT_TYPE, type FlagContext } from './context.ts';
+import { clusterOf, layoutTags, reaching, scratchLayout, SEED, SEED_LABEL, KYVERNO_ARTIFACT_TYPE, type FlagContext } from './context.ts';
 import type { Invocation } from './kit.ts';
+import { objectPath } from './kube.ts';
+import { writePolicies } from './kit.ts';
 import { uploadImage, type RegistryAccess } from './registries.ts';
 
 export type RegistryFlag =
@@ -131,6 +133,12 @@ export const REGISTRY_OPS: readonly RegistryOp[] = [
     against: async (ctx, reg) => ({ args: ['copy', `${reg.host}/${SEED.src}`, `${reg.host}/${ctx.kit.id('copy')}:v1`] }),
   },
   {
+    command: 'flux',
+    flags: but('concurrency', 'oci-layout'),
+    jsonKey: 'items',
+    against: async (_ctx, reg) => ({ args: ['flux', `${reg.host}/${SEED.bundle}`] }),
+  },
+  {
     command: 'export',
     cluster: true,
     flags: ALL,
@@ -159,6 +167,33 @@ export const REGISTRY_OPS: readonly RegistryOp[] = [
     layout: async (ctx) => ({ invocation: { args: ['diff', `${ctx.files.layout}:src`, '--kubeconfig', clusterOf(ctx).kubeconfig] }, check: (r) => expect(r.stdout).toMatch(/\d+ of \d+ objects? would change/) }),
   },
   {
+    command: 'rollback',
+    cluster: true,
+    flags: ALL,
+    jsonKey: 'rollback',
+    against: async (ctx, reg) => {
+      const [repo, tag] = SEED.src.split(':') as [string, string];
+      return { args: ['rollback', `${reg.host}/${repo}`, '--to', tag, '--kubeconfig', clusterOf(ctx).kubeconfig] };
+    },
+    layout: async (ctx) => ({ invocation: { args: ['rollback', ctx.files.layout, '--to', 'src', '--kubeconfig', clusterOf(ctx).kubeconfig] }, check: (r) => expect(r.stdout).toContain('fw-seed-cp-a') }),
+  },
+  {
+    command: 'status',
+    cluster: true,
+    // status reads no blobs in bulk: no --concurrency.
+    flags: ALL.filter((flag) => flag !== 'concurrency'),
+    jsonKey: 'contexts',
+    okCodes: [0, 1],
+    against: statusAgainst,
+    layout: async (ctx) => {
+      const dir = ctx.kit.dir('status-layout');
+      const name = ctx.kit.id('status-layout');
+      await ctx.kit.ok({ args: ['push', '--oci-layout', `${dir}:v1`, writePolicies(ctx.kit, name, [{ kind: 'ClusterPolicy', name }])] });
+      await ctx.kit.ok({ args: ['apply', '--oci-layout', `${dir}:v1`, '--kubeconfig', clusterOf(ctx).kubeconfig] });
+      return { invocation: { args: ['status', dir, '--kubeconfig', clusterOf(ctx).kubeconfig] }, check: (r) => expect(r.stdout).toContain(dir) };
+    },
+  },
+  {
     command: 'migrate',
     cluster: true,
     flags: ALL,
@@ -170,6 +205,29 @@ export const REGISTRY_OPS: readonly RegistryOp[] = [
     },
   },
 ];
+
+/**
+ * status REPO, where REPO (on `reg`) holds a new policy applied to the cluster. The setup reaches
+ * the registry itself (not through a proxy or address `reg` may stand for, which it must not wear
+ * out): the objects then record the registry's own host, rewritten to `reg.host` (what an apply
+ * through it would have recorded) so that status reads through `reg`.
+ */
+async function statusAgainst(ctx: FlagContext, reg: RegistryAccess): Promise<Invocation> {
+  const real = reg.name === 'open' ? ctx.open : reg;
+  const repo = ctx.kit.id('status');
+  const spec = { kind: 'ClusterPolicy' as const, name: repo };
+  await ctx.kit.ok(reaching(real, { args: ['push', `${real.host}/${repo}:v1`, writePolicies(ctx.kit, repo, [spec])] }));
+  await ctx.kit.ok(reaching(real, { args: ['apply', `${real.host}/${repo}:v1`, '--kubeconfig', clusterOf(ctx).kubeconfig] }));
+  if (reg.host !== real.host) {
+    const res = await clusterOf(ctx).kube.call(objectPath(spec), {
+      method: 'PATCH',
+      body: { metadata: { annotations: { 'policyoci.dev/source': `${reg.host}/${repo}` } } },
+      contentType: 'application/merge-patch+json',
+    });
+    if (res.status !== 200) throw new Error(`relabelling ${repo} answered ${res.status}: ${res.text.slice(0, 300)}`);
+  }
+  return { args: ['status', `${reg.host}/${repo}`, '--kubeconfig', clusterOf(ctx).kubeconfig] };
+}
 
 /** migrate of the seed policies from the cluster to itself (unchanged): only --via differs. */
 function migrateBase(ctx: FlagContext): string[] {

@@ -245,6 +245,7 @@ const VERIFYING: ReadonlyArray<[string, (ctx: FlagContext) => string[]]> = [
   ['pull', (ctx) => ['pull', open(ctx, SEED.src), '-o', join(ctx.kit.dir('pull-keyless'), 'out')]],
   ['apply', (ctx) => ['apply', open(ctx, SEED.src), '--kubeconfig', deadCluster(ctx)]],
   ['diff', (ctx) => ['diff', open(ctx, SEED.src), '--kubeconfig', deadCluster(ctx)]],
+  ['rollback', (ctx) => ['rollback', open(ctx, SEED.src.split(':')[0]!), '--to', SEED.src.split(':')[1]!, '--kubeconfig', deadCluster(ctx)]],
   ['copy', (ctx) => ['copy', open(ctx, SEED.src), `${open(ctx, ctx.kit.id('copy-keyless'))}:v1`]],
 ];
 
