@@ -26,6 +26,8 @@ export const describe = 'Print the Flux OCIRepository + Kustomization that recon
 const DETAILS =
   'The artifact must hold one tar+gzip layer per manifest (push --bundle, or --kyverno-format bundle-1.0): Flux extracts one ' +
   'layer. For an index of several engines, one OCIRepository + Kustomization per engine, each pinned to its manifest digest. ' +
+  'A manifest holding definitions and objects of the kinds they define (Gatekeeper templates and constraints) gets a second ' +
+  'Kustomization for the latter, dependsOn the first: Flux applies a set all or nothing, and their kinds exist only later. ' +
   'The Kustomization (prune: true) impersonates a ServiceAccount allowed only the policy kinds of the artifact; ' +
   'kustomize-controller must be allowed to impersonate it (Flux\'s default install is). Flux fetches oci://REGISTRY/REPO of REF ' +
   'itself (insecure: true when REF is reached over plain HTTP): name the registry as the cluster reaches it.';

@@ -4,11 +4,16 @@
 // GitOps path applies nothing but policies either. Flux extracts ONE layer, chosen by media type,
 // from ONE manifest (an index resolves to its first child): the artifact must hold a single
 // tar+gzip layer per manifest (push --bundle, or a bundle-1.0 artifact), and an index is taken one
-// engine's manifest at a time, pinned by digest.
+// engine's manifest at a time, pinned by digest. A manifest holding objects of a kind another of its
+// objects defines (engine.json dynamicKinds: a kind a controller creates from a definition) gets two
+// Kustomizations, since kustomize-controller applies a Kustomization all or nothing and the defined
+// kind is unknown until the definition is applied: the second applies only the defined kinds'
+// objects, after the first (dependsOn), each leaving out the other's with kustomize delete patches.
 import { readArtifact, type ReadManifest, type ReadResult } from '../artifact/unpack.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
 import type { Target } from '../content/types.ts';
 import { findKind } from '../engines/index.ts';
+import type { EngineDynamicKinds } from '../engines/types.ts';
 import { PolicyOciError } from '../errors.ts';
 import { parseReference } from '../reference/reference.ts';
 import { registryScheme } from '../registry/transport.ts';
@@ -21,6 +26,8 @@ export const FLUX_SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 export const FLUX_KUSTOMIZE_API = 'kustomize.toolkit.fluxcd.io/v1';
 /** What the impersonated ServiceAccount may do with each policy kind: what server-side apply and prune need. */
 export const POLICY_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
+/** The retryInterval (at most) of a Kustomization that waits for kinds another one defines. */
+export const FLUX_DEFINED_KINDS_RETRY = '30s';
 /** Flux's duration pattern (its CRDs' `interval`). */
 export const FLUX_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -76,6 +83,8 @@ interface FluxUnit {
   layerMediaType: string;
   kinds: Array<{ group: string; plural: string; namespaced: boolean; kind: string }>;
   namespaces: string[];
+  /** Groups of kinds the manifest also defines (dynamicKinds whose definition it holds): applied by a second Kustomization. */
+  definedGroups: string[];
 }
 
 const TAR_GZIP = /tar\+gzip$/;
@@ -195,21 +204,63 @@ export function fluxObjects(source: FluxSource, options: FluxObjectOptions, warn
         ...(options.verify ? { verify: verifySpec(options.verify, keySecret?.metadata.name) } : {}),
       },
     });
-    items.push({
-      apiVersion: FLUX_KUSTOMIZE_API,
-      kind: 'Kustomization',
-      metadata: { name: unit.name, namespace: options.namespace },
-      spec: {
-        interval: options.interval,
-        sourceRef: { kind: 'OCIRepository', name: unit.name },
-        path: './',
-        prune: true,
-        serviceAccountName: unit.name,
-        ...(options.targetNamespace ? { targetNamespace: options.targetNamespace } : {}),
-      },
-    });
+    items.push(...kustomizationsFor(unit, options));
   }
   return items;
+}
+
+/**
+ * The Kustomization of a manifest, or two when it defines kinds it also holds objects of: the first
+ * applies all but those objects, the second only those, once the first is Ready (its dependsOn), and
+ * is retried at most FLUX_DEFINED_KINDS_RETRY apart until the defining controller serves the kinds.
+ * Both impersonate the manifest's ServiceAccount.
+ */
+function kustomizationsFor(unit: FluxUnit, options: FluxObjectOptions): KubeManifest[] {
+  const kustomization = (name: string, extra: Record<string, unknown>): KubeManifest => ({
+    apiVersion: FLUX_KUSTOMIZE_API,
+    kind: 'Kustomization',
+    metadata: { name, namespace: options.namespace },
+    spec: {
+      interval: options.interval,
+      sourceRef: { kind: 'OCIRepository', name: unit.name },
+      path: './',
+      prune: true,
+      serviceAccountName: unit.name,
+      ...(options.targetNamespace ? { targetNamespace: options.targetNamespace } : {}),
+      ...extra,
+    },
+  });
+  if (unit.definedGroups.length === 0) return [kustomization(unit.name, {})];
+  const otherGroups = [...new Set(unit.kinds.map((k) => k.group))].filter((g) => !unit.definedGroups.includes(g));
+  return [
+    kustomization(unit.name, { patches: unit.definedGroups.map(deleteGroup) }),
+    kustomization(definedKindsName(unit), {
+      dependsOn: [{ name: unit.name }],
+      retryInterval: durationMs(options.interval) < durationMs(FLUX_DEFINED_KINDS_RETRY) ? options.interval : FLUX_DEFINED_KINDS_RETRY,
+      patches: otherGroups.map(deleteGroup),
+    }),
+  ];
+}
+
+/** The second Kustomization's name: the manifest's, and the first label of each defined kinds' group ("…-constraints"). */
+function definedKindsName(unit: FluxUnit): string {
+  return `${unit.name}-${unit.definedGroups.map((g) => g.split('.')[0]).join('-')}`;
+}
+
+/**
+ * A Flux Kustomization patch that leaves every object of an API group out of what it applies: a
+ * strategic-merge `$patch: delete` applied to each object the target selects (kustomize's
+ * PatchTransformer; the patch's own kind and name are placeholders, the target selects; group is
+ * an anchored Go regular expression).
+ */
+function deleteGroup(group: string): { patch: string; target: { group: string } } {
+  return { patch: '$patch: delete\napiVersion: v1\nkind: Any\nmetadata:\n  name: any\n', target: { group: escapeRegexp(group) } };
+}
+
+/** A Flux duration (FLUX_DURATION) in milliseconds. Hand-written: Go's time.ParseDuration for four units, no library parses it. */
+function durationMs(duration: string): number {
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+  return [...duration.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u as keyof typeof unit], 0);
 }
 
 function checkOptions(options: FluxOptions | FluxObjectOptions): void {
@@ -251,9 +302,11 @@ function unitsOf(manifests: ReadManifest[], policies: ReadResult['policies'], di
     }
     const kinds = new Map<string, FluxUnit['kinds'][number]>();
     const namespaces = new Set<string>();
+    const dynamic = new Set<EngineDynamicKinds>();
     for (const p of held) {
       const match = findKind(p.object.apiVersion, p.object.kind);
       if (!match) throw new PolicyOciError('UNSAFE_CONTENT', `${p.source.file}: ${p.object.apiVersion} ${p.object.kind} is not a policy kind of a known engine`);
+      if (match.kind.dynamic) dynamic.add(match.kind.dynamic);
       kinds.set(`${match.kind.group}/${match.kind.plural}`, { group: match.kind.group, plural: match.kind.plural, namespaced: match.kind.namespaced, kind: match.kind.kind });
       if (!match.kind.namespaced) continue;
       const ns = targetNamespace ?? p.object.metadata.namespace;
@@ -262,11 +315,17 @@ function unitsOf(manifests: ReadManifest[], policies: ReadResult['policies'], di
       }
       namespaces.add(ns);
     }
-    units.push({ name: nameOf(engine), engine, digest: m.descriptor.digest, layerMediaType: only.mediaType, kinds: [...kinds.values()].sort((a, b) => `${a.group}/${a.plural}`.localeCompare(`${b.group}/${b.plural}`)), namespaces: [...namespaces].sort() });
+    // Kinds whose definition the manifest holds too: unknown to the API server until it is applied.
+    const heldKinds = [...kinds.values()];
+    const definedGroups = [...new Set([...dynamic].filter((d) => heldKinds.some((k) => k.group === d.definedBy.group && k.kind === d.definedBy.kind)).map((d) => d.group))].sort();
+    units.push({ name: nameOf(engine), engine, digest: m.descriptor.digest, layerMediaType: only.mediaType, kinds: heldKinds.sort((a, b) => `${a.group}/${a.plural}`.localeCompare(`${b.group}/${b.plural}`)), namespaces: [...namespaces].sort(), definedGroups });
   }
-  const names = units.map((u) => u.name);
+  const names = units.flatMap((u) => (u.definedGroups.length > 0 ? [u.name, definedKindsName(u)] : [u.name]));
+  // Flux labels what a Kustomization applies with its name: a label value (at most 63).
+  const long = names.find((n) => n.length > 63);
+  if (long) throw new PolicyOciError('USAGE', `the Flux object name ${long} would be longer than 63 characters (Flux labels what it applies with it): give a shorter --name`);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new PolicyOciError('UNSAFE_CONTENT', `${display} holds two manifests of one engine (${twice}): Flux objects would share a name`);
+  if (twice) throw new PolicyOciError('UNSAFE_CONTENT', `${display} holds two manifests of one engine, or one whose Flux objects take another's name (${twice}): Flux objects would share a name`);
   return units;
 }
 
@@ -330,5 +389,10 @@ export function oidcIdentity(k: FluxIdentity): { issuer: string; subject: string
 
 /** A regular expression (Go RE2, as Flux reads it) matching exactly `text`. Hand-written: one line, no library spells RE2's escapes. */
 export function exactly(text: string): string {
-  return `^${text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')}$`;
+  return `^${escapeRegexp(text)}$`;
+}
+
+/** `text` escaped for a Go RE2 regular expression (every metacharacter RE2 reads). */
+function escapeRegexp(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }

@@ -7,7 +7,11 @@
 //   (3) spec.verify (cosign, key-based) takes both signature formats `sign` writes, refuses an
 //       unsigned artifact and a Sigstore bundle copied onto other content — but not a cosign v2
 //       .sig copied so (recorded below: Flux does not check the digest its payload names);
-//   (4) a new version pushed to the tag is picked up and what it no longer holds is pruned.
+//   (4) a new version pushed to the tag is picked up and what it no longer holds is pruned;
+//   (5) a Gatekeeper ConstraintTemplate and a constraint of the kind it defines, in one artifact:
+//       one Kustomization never applies them (kustomize-controller applies all or nothing, and the
+//       kind is unknown until the real Gatekeeper controller, also running in cluster B, creates
+//       it), so `flux` prints two, the constraints' applied after the template's.
 // One Flux (two controllers) in cluster B serves every case: each case deletes its Kustomizations
 // (prune: Flux deletes what they applied) before the next, so "exactly" is checked on the whole
 // cluster. `flux --interval 1m`: a new Kustomization or OCIRepository is reconciled at once, and
@@ -23,11 +27,13 @@ import { generateKeyPair } from '../../src/signing/keys.ts';
 import { CORPUS, REPO_ROOT, runCli, runOk, runProcess, type CliResult } from '../support/cli.ts';
 import { clusterAgent, corpusCrds, kubeRequest, startCluster, type RunningCluster } from '../support/cluster.ts';
 import { startFlux, type RunningFlux } from '../support/flux.ts';
+import { CONSTRAINTS_GROUP, startGatekeeper, waitForConstraintKinds, type RunningGatekeeper } from '../support/gatekeeper.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 import { runTool, toolPath } from '../support/tools.ts';
 
 const EXAMPLES = join(REPO_ROOT, 'examples', 'policies');
 const VPOL = join(CORPUS, 'kyverno', 'policies', 'best-practices-vpol');
+const REQUIRED_LABELS = join(CORPUS, 'others', 'gatekeeper-library', 'library', 'general', 'requiredlabels');
 const PASSWORD = randomBytes(12).toString('hex');
 
 interface Item {
@@ -70,12 +76,13 @@ describe('Flux reconciles what kubectl policyoci pushes and exports (real source
   let clusterA: RunningCluster;
   let clusterB: RunningCluster;
   let flux: RunningFlux;
+  let gatekeeper: RunningGatekeeper;
   let work: string;
   const keys = { key: '', pub: '' };
 
   beforeAll(async () => {
     [registry, clusterA, clusterB] = await Promise.all([startRegistry('open'), startCluster('flux-a'), startCluster('flux-b')]);
-    flux = await startFlux(clusterB);
+    [flux, gatekeeper] = await Promise.all([startFlux(clusterB), startGatekeeper(clusterB)]);
     work = await mkdtemp(join(tmpdir(), 'flux-e2e-'));
     const pair = await generateKeyPair(PASSWORD);
     keys.key = join(work, 'cosign.key');
@@ -85,7 +92,7 @@ describe('Flux reconciles what kubectl policyoci pushes and exports (real source
   }, 300_000);
 
   afterAll(async () => {
-    await flux?.stop();
+    await Promise.all([flux?.stop(), gatekeeper?.stop()]);
     await Promise.all([registry?.stop(), clusterA?.stop(), clusterB?.stop()]);
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -132,10 +139,16 @@ describe('Flux reconciles what kubectl policyoci pushes and exports (real source
     for (const name of applied.kustomizations) await flux.waitReady('Kustomization', name);
   }
 
-  /** Deletes the Flux objects (Flux then prunes what they applied) and checks the cluster holds no policy. */
+  /**
+   * Deletes the Flux objects (Flux then prunes what they applied) and checks the cluster holds no
+   * policy. Kustomizations go last first: one that depends on another (its kinds defined by the
+   * other's objects) is gone before the other prunes the definitions.
+   */
   async function removeFlux(applied: { repositories: string[]; kustomizations: string[] }): Promise<void> {
-    for (const name of applied.kustomizations) expect((await kubectl(clusterB, ['delete', 'kustomization', '-n', flux.namespace, name, '--wait=false'])).code).toBe(0);
-    for (const name of applied.kustomizations) await flux.waitGone('Kustomization', name);
+    for (const name of [...applied.kustomizations].reverse()) {
+      expect((await kubectl(clusterB, ['delete', 'kustomization', '-n', flux.namespace, name, '--wait=false'])).code).toBe(0);
+      await flux.waitGone('Kustomization', name);
+    }
     for (const name of applied.repositories) expect((await kubectl(clusterB, ['delete', 'ocirepository', '-n', flux.namespace, name, '--wait=false'])).code).toBe(0);
     for (const name of applied.repositories) await flux.waitGone('OCIRepository', name);
     await expectExactly(clusterB, []);
@@ -263,6 +276,54 @@ describe('Flux reconciles what kubectl policyoci pushes and exports (real source
     // Cluster B holds what A holds, spec for spec (both servers default the same way).
     const inB = await policiesIn(clusterB);
     expect(inB).toEqual(inA);
+    await removeFlux(applied);
+  });
+
+  it('(5) a ConstraintTemplate and its constraint pushed with --bundle: one Kustomization never converges; the two flux prints do, the constraint last', async () => {
+    const dir = join(work, 'gatekeeper');
+    await mkdir(dir, { recursive: true });
+    const template = join(dir, 'template.yaml');
+    const constraint = join(dir, 'constraint.yaml');
+    await cp(join(REQUIRED_LABELS, 'template.yaml'), template);
+    await cp(join(REQUIRED_LABELS, 'samples', 'all-must-have-owner', 'constraint.yaml'), constraint);
+    const ref = `${registry.host}/acme/gatekeeper:v1`;
+    await runOk(['push', ref, dir, '--bundle']);
+    const printed = await runOk(['flux', ref, '--interval', '1m']);
+    const items = parseItems(printed.stdout);
+    expect(items.filter((i) => i.kind === 'Kustomization').map((i) => [i.metadata.name, i.spec?.dependsOn])).toEqual([['gatekeeper', undefined], ['gatekeeper-constraints', [{ name: 'gatekeeper' }]]]);
+
+    // Without the split (the first Kustomization without its patches, alone), Flux applies nothing:
+    // its dry run fails on the constraint, whose kind does not exist. Should Flux ever converge so, the split can go.
+    const single = items.filter((i) => i.kind !== 'Kustomization' || i.metadata.name === 'gatekeeper').map((i) => (i.kind === 'Kustomization' ? { ...i, spec: { ...i.spec, patches: undefined } } : i));
+    const appliedSingle = await kubectl(clusterB, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: single }));
+    expect(appliedSingle.code, appliedSingle.stderr).toBe(0);
+    await flux.waitReady('OCIRepository', 'gatekeeper');
+    const failed = await flux.waitReady('Kustomization', 'gatekeeper', { status: 'False' });
+    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(/K8sRequiredLabels\/all-must-have-owner dry-run failed: no matches for kind "K8sRequiredLabels"/);
+    await expectExactly(clusterB, []);
+    expect((await kubectl(clusterB, ['delete', 'kustomization', '-n', flux.namespace, 'gatekeeper'])).code).toBe(0);
+
+    // Exactly what flux prints: the template, then the constraint once Gatekeeper serves its kind.
+    const applied = await applyFlux(ref);
+    await flux.waitReady('OCIRepository', 'gatekeeper');
+    const first = await flux.waitReady('Kustomization', 'gatekeeper');
+    // The second waits for the first (dependsOn: Flux looks again after its --requeue-dependency,
+    // 30s by default) and for the kind (retryInterval); once Gatekeeper serves it, ask now instead.
+    await waitForConstraintKinds(clusterB, ['k8srequiredlabels']);
+    const handled = await flux.requestReconcile('Kustomization', 'gatekeeper-constraints');
+    const second = await flux.waitReady('Kustomization', 'gatekeeper-constraints', { handled });
+    expect(first.status?.inventory?.entries.map((e) => e.id)).toEqual(['_k8srequiredlabels_templates.gatekeeper.sh_ConstraintTemplate']);
+    expect(second.status?.inventory?.entries.map((e) => e.id)).toEqual([`_all-must-have-owner_${CONSTRAINTS_GROUP}_K8sRequiredLabels`]);
+    await expectExactly(clusterB, await policiesOf(template));
+    const agent = clusterAgent(clusterB);
+    try {
+      const res = await kubeRequest(clusterB.server, `/apis/${CONSTRAINTS_GROUP}/v1beta1/k8srequiredlabels`, { token: clusterB.adminToken, dispatcher: agent });
+      expect(res.status, res.text).toBe(200);
+      const [wanted] = parseItems(await readFile(constraint, 'utf8'));
+      expect((res.json as { items: Item[] }).items.map((i) => [i.metadata.name, i.spec])).toEqual([[wanted!.metadata.name, expect.objectContaining(wanted!.spec)]]);
+    } finally {
+      await agent.close();
+    }
     await removeFlux(applied);
   });
 

@@ -12,8 +12,10 @@ import { exactly, fluxObjects, oidcIdentity, type FluxObjectOptions, type FluxSo
 import { push } from '../../../src/core/push.ts';
 import { PolicyOciError } from '../../../src/errors.ts';
 import { fluxText } from '../../../src/output/flux.ts';
+import { CORPUS } from '../../support/cli.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples', 'policies');
+const GATEKEEPER_LIBRARY = join(CORPUS, 'others', 'gatekeeper-library', 'library', 'general');
 const KYVERNO_TGZ = 'application/vnd.cncf.kyverno.policy.layer.v1.tar+gzip';
 const KUBEARMOR_TGZ = 'application/vnd.cncf.kubearmor.policy.layer.v1.tar+gzip';
 const BUNDLE_1_0 = 'application/vnd.cncf.kyverno.bundle.content.v1.tar+gzip';
@@ -45,6 +47,8 @@ describe('flux objects', () => {
   let perLayer: FluxSource;
   let cel: FluxSource;
   let unnamespaced: FluxSource;
+  let defining: FluxSource;
+  let definedOnly: FluxSource;
   const cacheSetting = process.env.POLICYOCI_CACHE_DIR;
 
   beforeAll(async () => {
@@ -57,12 +61,17 @@ describe('flux objects', () => {
     const loose = join(work, 'loose.yaml');
     const ksp = await readFile(join(EXAMPLES, 'kubearmor', 'ksp-nginx-hardening-rule-monitor-cache-access.yaml'), 'utf8');
     await writeFile(loose, ksp.replace(/^\s+namespace: default\s*$/m, ''));
-    [kyverno, mixed, perLayer, cel, unnamespaced] = await Promise.all([
+    // A ConstraintTemplate and a constraint of the kind it defines; and such a constraint alone.
+    const template = join(GATEKEEPER_LIBRARY, 'requiredlabels', 'template.yaml');
+    const constraint = join(GATEKEEPER_LIBRARY, 'requiredlabels', 'samples', 'all-must-have-owner', 'constraint.yaml');
+    [kyverno, mixed, perLayer, cel, unnamespaced, defining, definedOnly] = await Promise.all([
       pushed(work, 'kyverno-policies', [join(EXAMPLES, 'kyverno')], { bundle: true }),
       pushed(work, 'policies', [EXAMPLES], { bundle: true }),
       pushed(work, 'layers', [join(EXAMPLES, 'kyverno')]),
       pushed(work, 'cel-policies', [celDir], { kyvernoFormat: 'bundle-1.0' }),
       pushed(work, 'loose', [loose], { bundle: true }),
+      pushed(work, 'gk', [template, constraint], { bundle: true }),
+      pushed(work, 'gk-constraint', [constraint], { bundle: true }),
     ]);
   });
 
@@ -206,5 +215,37 @@ describe('flux objects', () => {
     expect(() => fluxObjects(kyverno, { ...BASE, name: 'Policies_1' })).toThrow(/--name takes a Kubernetes name/);
     expect(() => fluxObjects(kyverno, { ...BASE, namespace: '' })).toThrow(/--namespace takes a Kubernetes name/);
     expect(ofKind(fluxObjects(kyverno, { ...BASE, name: 'baseline', namespace: 'gitops', interval: '1h30m' }), 'Kustomization')[0]).toMatchObject({ metadata: { name: 'baseline', namespace: 'gitops' }, spec: { interval: '1h30m', serviceAccountName: 'baseline' } });
+  });
+
+  it('a manifest holding a definition and objects of the kind it defines: two Kustomizations over one OCIRepository, the defined kinds\' objects applied second', () => {
+    const items = fluxObjects(defining, BASE);
+    expect(items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual([
+      'ServiceAccount/gk',
+      'ClusterRole/policyoci-flux:flux-system:gk',
+      'ClusterRoleBinding/policyoci-flux:flux-system:gk',
+      'OCIRepository/gk',
+      'Kustomization/gk',
+      'Kustomization/gk-constraints',
+    ]);
+    // RBAC: exactly the kinds of the artifact, for the one ServiceAccount both Kustomizations impersonate.
+    expect(granted(items, 'policyoci-flux:flux-system:gk')).toEqual(['constraints.gatekeeper.sh/k8srequiredlabels', 'templates.gatekeeper.sh/constrainttemplates']);
+    const deletes = (group: string) => ({ patch: '$patch: delete\napiVersion: v1\nkind: Any\nmetadata:\n  name: any\n', target: { group } });
+    const common = { interval: '5m', sourceRef: { kind: 'OCIRepository', name: 'gk' }, path: './', prune: true, serviceAccountName: 'gk' };
+    const [first, second] = ofKind(items, 'Kustomization');
+    expect(spec(first)).toEqual({ ...common, patches: [deletes('constraints\\.gatekeeper\\.sh')] });
+    expect(spec(second)).toEqual({ ...common, dependsOn: [{ name: 'gk' }], retryInterval: '30s', patches: [deletes('templates\\.gatekeeper\\.sh')] });
+    // The targets are Go regular expressions kustomize anchors: each matches its group only.
+    const selects = (target: string, group: string) => new RegExp(`^(?:${target})$`).test(group);
+    expect(selects('constraints\\.gatekeeper\\.sh', 'constraints.gatekeeper.sh')).toBe(true);
+    expect(selects('constraints\\.gatekeeper\\.sh', 'constraintsXgatekeeper.sh')).toBe(false);
+    // A shorter interval is the retry interval too; the YAML stream parses back to the same objects.
+    expect(spec(ofKind(fluxObjects(defining, { ...BASE, interval: '10s' }), 'Kustomization')[1]).retryInterval).toBe('10s');
+    expect(spec(ofKind(fluxObjects(defining, { ...BASE, interval: '1m30s' }), 'Kustomization')[1]).retryInterval).toBe('30s');
+    const docs = parseAllDocuments(fluxText({ apiVersion: 'v1', kind: 'List', items })) as Array<{ toJS(): unknown }>;
+    expect(docs.map((d) => d.toJS())).toEqual(items);
+    // The defined kinds without their definition: one Kustomization (the kind must exist already).
+    expect(ofKind(fluxObjects(definedOnly, BASE), 'Kustomization').map((k) => [k.metadata.name, spec(k).patches, spec(k).dependsOn])).toEqual([['gk-constraint', undefined, undefined]]);
+    // The second name must stay a label value (Flux labels what it applies with it).
+    expect(() => fluxObjects(defining, { ...BASE, name: 'g'.repeat(55) })).toThrow(/longer than 63 characters.*give a shorter --name/);
   });
 });
