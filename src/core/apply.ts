@@ -16,7 +16,7 @@ import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
-import { fleetFailure, resolveContexts, runFleet, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
+import { fleetFailure, readOnceRunEach, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
 
 /** Which cluster, as kubectl's flags name it. Reading the kubeconfig contacts nothing. */
 export interface KubeOptions {
@@ -155,24 +155,7 @@ export async function applyArtifact(options: ApplyArtifactOptions, reporter: Rep
  * before a long download), then applied to each context as applyArtifact applies it to one.
  */
 export async function applyFleet(options: ApplyArtifactOptions, fleet: FleetOptions, reporter: Reporter = silentReporter): Promise<ApplyFleetResult> {
-  let contexts: string[] = [];
-  const source = await readPolicySource(options, reporter, () => {
-    contexts = resolveContexts(fleet.selection, options.kube);
-  });
-  const result = await runFleet(
-    contexts,
-    fleet,
-    reporter,
-    async (context, own) => {
-      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
-      try {
-        return await applyToCluster(source, client, options, own);
-      } finally {
-        await client.close();
-      }
-    },
-    applyVerdict,
-  );
+  const { source, result } = await readOnceRunEach(options, fleet, reporter, (src, client, own) => applyToCluster(src, client, options, own), applyVerdict);
   return { ...sourceFields(source), verb: 'apply', ...result, warnings: source.warnings };
 }
 

@@ -4,9 +4,9 @@
 import { diffPolicies, type DiffResult } from '../kube/diff.ts';
 import { KubeClient } from '../kube/client.ts';
 import { provenanceFrom, readSourceFor, type KubeOptions } from './apply.ts';
-import { resolveContexts, runFleet, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
+import { readOnceRunEach, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
-import { readPolicySource, sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
+import { sourceFields, type PolicySource, type SourceFields, type SourceOptions } from './source.ts';
 import { count } from '../util/plural.ts';
 
 export interface DiffOptions extends SourceOptions {
@@ -48,24 +48,7 @@ export interface DiffFleetResult extends SourceFields, FleetResult<DiffSummary> 
 
 /** diff over several contexts: the artifact read and checked once, compared with each context. */
 export async function diffFleet(options: DiffOptions, fleet: FleetOptions, reporter: Reporter = silentReporter): Promise<DiffFleetResult> {
-  let contexts: string[] = [];
-  const source = await readPolicySource(options, reporter, () => {
-    contexts = resolveContexts(fleet.selection, options.kube);
-  });
-  const result = await runFleet(
-    contexts,
-    fleet,
-    reporter,
-    async (context, own) => {
-      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
-      try {
-        return await diffToCluster(source, client, options, own);
-      } finally {
-        await client.close();
-      }
-    },
-    diffVerdict,
-  );
+  const { source, result } = await readOnceRunEach(options, fleet, reporter, (src, client, own) => diffToCluster(src, client, options, own), diffVerdict);
   return { ...sourceFields(source), verb: 'diff', ...result, warnings: source.warnings };
 }
 

@@ -5,8 +5,10 @@
 // every context's step through the Reporter.
 import { PolicyOciError, exitCodeFor, isPolicyOciError, type ErrorCode } from '../errors.ts';
 import { kubeconfigFiles, mergeKubeconfigs, readKubeconfigFile } from '../kube/kubeconfig.ts';
+import { KubeClient } from '../kube/client.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { Reporter } from './reporter.ts';
+import { readPolicySource, type PolicySource, type SourceOptions } from './source.ts';
 
 /** Which contexts: names and glob patterns (`prod-*`) as --context lists them, or every one. */
 export interface ContextSelection {
@@ -221,4 +223,37 @@ export function fleetFailure(result: FleetResult<unknown>, verb: string): Policy
   const names = bad.map((c) => `${c.context} (${c.status === 'skipped' ? 'skipped' : (c.error?.message ?? 'failed')})`);
   const what = [failed ? `${failed} of ${contexts} contexts failed` : '', skipped ? `${skipped} skipped (--fail-fast)` : ''].filter(Boolean).join(', ');
   return new PolicyOciError('PARTIAL', `${verb}: ${what}; the others are as listed above`, { details: names });
+}
+
+/**
+ * What apply and diff share over several contexts: the artifact read and checked once (the
+ * contexts resolved first, so a wrong name fails before a long download), then `perCluster` run
+ * in each context with a client of its own.
+ */
+export async function readOnceRunEach<T>(
+  options: SourceOptions & { kube: NonNullable<Parameters<typeof KubeClient.fromKubeconfig>[0]> },
+  fleet: FleetOptions,
+  reporter: Reporter,
+  perCluster: (source: PolicySource, client: KubeClient, reporter: Reporter) => Promise<T>,
+  judge: (result: T) => Verdict,
+): Promise<{ source: PolicySource; result: FleetResult<T> }> {
+  let contexts: string[] = [];
+  const source = await readPolicySource(options, reporter, () => {
+    contexts = resolveContexts(fleet.selection, options.kube);
+  });
+  const result = await runFleet(
+    contexts,
+    fleet,
+    reporter,
+    async (context, own) => {
+      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
+      try {
+        return await perCluster(source, client, own);
+      } finally {
+        await client.close();
+      }
+    },
+    judge,
+  );
+  return { source, result };
 }
