@@ -190,31 +190,46 @@ export async function applyToCluster(source: PolicySource, client: KubeClient, o
     ...(options.prune && options.engines?.length ? { pruneScope: { engines: options.engines } } : {}),
     provenance: provenanceFrom(source, options.fromReferrers ?? false),
   };
-  const { results, ran, atomic } = await applySet(client, objects, applyOptions, options.atomic ?? false, reporter, warn);
-  const readiness = options.wait && ran === 'none' ? await waitApplied(client, results, options.wait.timeoutMs, reporter) : undefined;
+  const applied = await applySetAndWait(client, objects, applyOptions, options.atomic ?? false, options.wait, reporter, warn);
+  return { ...sourceFields(source), ...applied, warnings: [...source.warnings, ...warnings] };
+}
+
+/** The fields of an ApplySummary that the applied set decides (apply's and migrate's alike). */
+export type AppliedFields = Pick<ApplySummary, 'context' | 'server' | 'dryRun' | 'dryRunStrategy' | 'results' | 'atomic' | 'counts' | 'failed' | 'readiness'>;
+
+/** applySet, then --wait on what it really applied (never after a dry run), as summary fields. */
+export async function applySetAndWait(
+  client: KubeClient,
+  objects: KubeObject[],
+  options: ApplyObjectsOptions,
+  atomic: boolean,
+  wait: { timeoutMs: number } | undefined,
+  reporter: Reporter,
+  warn: (message: string) => void,
+): Promise<AppliedFields> {
+  const { results, ran, atomic: check } = await applySet(client, objects, options, atomic, reporter, warn);
+  const readiness = wait && ran === 'none' ? await waitApplied(client, results, wait.timeoutMs, reporter) : undefined;
   return {
-    ...sourceFields(source),
     context: client.contextName,
     server: client.server,
     dryRun: ran !== 'none',
     dryRunStrategy: ran,
     results,
-    ...(atomic ? { atomic } : {}),
+    ...(check ? { atomic: check } : {}),
     counts: countActions(results),
     failed: hasFailures(results) || (readiness?.failed ?? false),
     ...(readiness ? { readiness } : {}),
-    warnings: [...source.warnings, ...warnings],
   };
 }
 
 /** --wait: what the engines report on the objects just applied (those that failed are not waited for). */
-export async function waitApplied(client: KubeClient, results: readonly ApplyResult[], timeoutMs: number, reporter: Reporter): Promise<ReadinessSummary> {
+async function waitApplied(client: KubeClient, results: readonly ApplyResult[], timeoutMs: number, reporter: Reporter): Promise<ReadinessSummary> {
   const waited = await waitForReadiness(client, waitTargets(results), { timeoutMs, onProgress: (text) => reporter.progress(`${text} (context ${client.contextName})`) });
   return summarizeReadiness(waited, timeoutMs);
 }
 
 /** What applySet did: the results, how they were obtained, and with --atomic the check. */
-export interface AppliedSet {
+interface AppliedSet {
   results: ApplyResult[];
   /** 'server' too when an --atomic check failed (the results are the check's). */
   ran: DryRun;
@@ -222,7 +237,7 @@ export interface AppliedSet {
 }
 
 /** The write apply and migrate share: applyObjects, or with `atomic` the whole-set check first. */
-export async function applySet(
+async function applySet(
   client: KubeClient,
   objects: KubeObject[],
   options: ApplyObjectsOptions,

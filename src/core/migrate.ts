@@ -6,12 +6,10 @@
 import { publish } from '../artifact/publish.ts';
 import { readArtifact } from '../artifact/unpack.ts';
 import { openTarget, type StoreOptions } from '../content/open.ts';
-import { hasFailures } from '../kube/apply.ts';
 import { KubeClient } from '../kube/client.ts';
 import type { SkippedKind } from '../kube/export.ts';
-import { countActions } from '../kube/result.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
-import { applySet, waitApplied, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
+import { applySetAndWait, type ApplyObjectsOptions, type ApplySummary, type KubeOptions } from './apply.ts';
 import { packLive, readCluster, type ExportForm, type ExportSelection } from './export.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 
@@ -84,7 +82,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
       via = { reference: opened.display, digest: packed.root.descriptor.digest, pushed: false };
     }
     const pruneSource = options.prune ? (opened?.repository ?? contextSource(live.context)) : undefined;
-    const { results, ran, atomic } = await applySet(
+    const applied = await applySetAndWait(
       to,
       objects,
       {
@@ -97,10 +95,10 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
         provenance: { repository: opened?.repository ?? contextSource(live.context), ...(via?.pushed ? { digest: via.digest } : {}), ...(opened?.tags[0] ? { tag: opened.tags[0] } : {}), tool: `${TOOL_NAME}/${VERSION}`, at: new Date() },
       },
       options.atomic ?? false,
+      options.wait,
       reporter,
       warn,
     );
-    const readiness = options.wait && ran === 'none' ? await waitApplied(to, results, options.wait.timeoutMs, reporter) : undefined;
     return {
       from: live.context,
       to: to.contextName,
@@ -109,15 +107,7 @@ export async function migrate(options: MigrateOptions, reporter: Reporter = sile
       ...(via ? { via } : {}),
       reference: via?.reference ?? '(in memory)',
       digest: via?.digest ?? packed.root.descriptor.digest,
-      context: to.contextName,
-      server: to.server,
-      dryRun: ran !== 'none',
-      dryRunStrategy: ran,
-      results,
-      ...(atomic ? { atomic } : {}),
-      counts: countActions(results),
-      failed: hasFailures(results) || (readiness?.failed ?? false),
-      ...(readiness ? { readiness } : {}),
+      ...applied,
       ...(pruneSource ? { pruneSource } : {}),
       warnings,
     };
