@@ -144,7 +144,7 @@ export async function bundle(version, stamp = { commit: '', buildDate: '' }, { o
     },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
-    plugins: [lazyStringWidth, undiciCore, precompiledValidators],
+    plugins: [lazyStringWidth, undiciCore, lazyHttp2, precompiledValidators],
   });
   // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
   // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
@@ -172,6 +172,29 @@ const undiciCore = {
     build.onResolve({ filter: /^undici$/ }, (args) => {
       if (!/[\\/]src[\\/](registry[\\/]|kube[\\/]http\.ts$)/.test(args.importer)) return undefined;
       return { path: path.join(ROOT, 'scripts', 'shims', 'undici-core.cjs') };
+    });
+  },
+};
+
+/**
+ * undici's HTTP/2 client reads `node:http2`'s constants when it loads, and node:http2 (with the
+ * node:tls it needs) is ~15 ms of every start-up, though a registry on plain HTTP/1.1 never uses
+ * it. Its `require('node:http2')` gets the constants of this Node (the version every executable
+ * is built from; the build checks it) and loads the real module only when a connection is made.
+ */
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(build) {
+    build.onResolve({ filter: /^node:http2$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/.test(args.importer)) return undefined;
+      return { path: 'node:http2', namespace: 'lazy-http2' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, async () => {
+      const { constants } = await import('node:http2');
+      return {
+        loader: 'js',
+        contents: `'use strict';\nmodule.exports = {\n  constants: ${JSON.stringify(constants)},\n  connect: (...args) => process.getBuiltinModule('node:http2').connect(...args),\n};\n`,
+      };
     });
   },
 };

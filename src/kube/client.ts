@@ -49,7 +49,7 @@ export class KubeClient {
     this.server = config.server;
     this.namespace = config.namespace;
     this.contextName = config.contextName;
-    this.transport = new Transport(config.kubeConfig, config.server, opts);
+    this.transport = new Transport(config.options, config.server, opts);
   }
 
   static fromKubeconfig(opts: LoadKubeconfigOptions & KubeClientOptions = {}): KubeClient {

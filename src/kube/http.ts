@@ -4,7 +4,6 @@
 // metrics calls (RequestContext → applySecurityAuthentication → its undici dispatcher), but sent
 // with undici's `request`, not `fetch`: fetch refuses the WHATWG "bad ports" (6000, 6665–6669,
 // 10080…) that kubectl reaches without a second thought.
-import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { request } from 'undici';
@@ -12,6 +11,12 @@ import type { Dispatcher } from 'undici';
 import { RetryPolicy, type RetryOptions } from '../registry/retry.ts';
 import { authScheme, redactUrl, traceError, type HttpTrace } from '../registry/trace.ts';
 import { TOOL_NAME, VERSION } from '../version.ts';
+import type { KubeConfigOptions } from './kubeconfig-convert.ts';
+
+// client-node (with all of undici and its generated API) takes ~30 ms to load: only commands that
+// send a request to a cluster load it, when they send the first one.
+let clientNode: Promise<typeof import('./client-node.ts')> | undefined;
+const loadClientNode = () => (clientNode ??= import('./client-node.ts'));
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -94,14 +99,15 @@ const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 export class Transport {
   readonly server: string;
-  private readonly kc: KubeConfig;
+  private readonly kubeConfigOptions: KubeConfigOptions;
+  private kc: KubeConfig | undefined;
   private readonly opts: TransportOptions;
   private readonly timeoutMs: number;
   private dispatcher: Dispatcher | undefined;
   private readonly retry: RetryPolicy;
 
-  constructor(kc: KubeConfig, server: string, opts: TransportOptions = {}) {
-    this.kc = kc;
+  constructor(kubeConfigOptions: KubeConfigOptions, server: string, opts: TransportOptions = {}) {
+    this.kubeConfigOptions = kubeConfigOptions;
     this.server = server;
     this.opts = opts;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -129,6 +135,11 @@ export class Transport {
   private async send(req: KubeRequest): Promise<KubeResponse> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const { KubeConfig, RequestContext, HttpMethod } = await loadClientNode();
+    if (!this.kc) {
+      this.kc = new KubeConfig();
+      this.kc.loadFromOptions(this.kubeConfigOptions);
+    }
     const ctx = new RequestContext(url.toString(), HttpMethod[req.method]);
     try {
       await this.kc.applySecurityAuthentication(ctx);

@@ -1,4 +1,5 @@
-// Turns the selected context of a merged kubeconfig into client-node's KubeConfig. Only the
+// Turns the selected context of a merged kubeconfig into the options of client-node's KubeConfig
+// (plain data: the KubeConfig is made by kube/http.ts when the first request is sent). Only the
 // context in use, its cluster and its user are converted and checked (like kubectl, a broken entry
 // elsewhere in the file does not matter).
 //
@@ -13,14 +14,21 @@
 //   accepts it, so we set the flag (it means nothing without TLS).
 // - HTTPS_PROXY/NO_PROXY: client-node ignores them (only proxy-url); we map them to proxy-url.
 // - impersonation beyond `as` (as-groups, as-uid, as-user-extra) is not supported: refused.
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { PolicyOciError } from '../errors.ts';
 import type { MergedKubeconfig } from './kubeconfig.ts';
 
 type Raw = Record<string, unknown>;
 
-export function toKubeConfig(merged: MergedKubeconfig, contextName: string, ctx: Raw, where: string, env: NodeJS.ProcessEnv = process.env): { kubeConfig: KubeConfig; server: string } {
+/** What client-node's KubeConfig.loadFromOptions takes. */
+export interface KubeConfigOptions {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext: string;
+}
+
+export function toKubeConfigOptions(merged: MergedKubeconfig, contextName: string, ctx: Raw, where: string, env: NodeJS.ProcessEnv = process.env): { options: KubeConfigOptions; server: string } {
   const clusterName = str(ctx.cluster);
   const userName = str(ctx.user);
   const clusterEntry = clusterName ? merged.clusters.get(clusterName) : undefined;
@@ -34,9 +42,7 @@ export function toKubeConfig(merged: MergedKubeconfig, contextName: string, ctx:
   // A context without a user is anonymous access, as in kubectl.
   const user = toUser(userName ?? '', obj(userEntry?.user));
   const context: Context = { name: contextName, cluster: cluster.name, user: user.name, ...(str(ctx.namespace) ? { namespace: str(ctx.namespace)! } : {}) };
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: contextName });
-  return { kubeConfig, server: cluster.server };
+  return { options: { clusters: [cluster], users: [user], contexts: [context], currentContext: contextName }, server: cluster.server };
 }
 
 function toCluster(name: string, c: Raw, env: NodeJS.ProcessEnv): Cluster {

@@ -5,11 +5,11 @@
 // (last current-context wins, throws on duplicates and missing files) never runs.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIPv6 } from 'node:net';
 import { delimiter, dirname, isAbsolute, resolve, sep } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { PolicyOciError } from '../errors.ts';
-import { toKubeConfig } from './kubeconfig-convert.ts';
+import { toKubeConfigOptions, type KubeConfigOptions } from './kubeconfig-convert.ts';
 
 export interface LoadKubeconfigOptions {
   /** --kubeconfig: the only file read; missing → error. */
@@ -22,7 +22,8 @@ export interface LoadKubeconfigOptions {
 }
 
 export interface LoadedKubeconfig {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig as data: the Transport builds it when it sends its first request. */
+  options: KubeConfigOptions;
   contextName: string;
   /** -n, else the context's namespace, else "default". */
   namespace: string;
@@ -55,7 +56,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function loadKubeconfig(opts: LoadKubeconfigOptions = {}): LoadedKubeconfig {
   const env = opts.env ?? process.env;
   const files = kubeconfigFiles(opts.kubeconfig, env);
-  if (files.length === 0 && env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) return inCluster(opts);
+  if (files.length === 0 && env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) return inCluster(opts, env);
   if (files.length === 0) {
     const listed = env.KUBECONFIG ? `none of the KUBECONFIG files exist (${env.KUBECONFIG})` : `${defaultPath(env)} does not exist`;
     throw new PolicyOciError('CLUSTER', `no kubeconfig: ${listed}; use --kubeconfig or set KUBECONFIG`);
@@ -153,19 +154,32 @@ function toLoaded(merged: MergedKubeconfig, opts: LoadKubeconfigOptions): Loaded
   const context = merged.contexts.get(contextName);
   if (!context) throw new PolicyOciError('USAGE', `context "${contextName}" not found in ${where} (${available})`);
   const ctx = sub(context, 'context');
-  const { kubeConfig, server } = toKubeConfig(merged, contextName, ctx, where, opts.env ?? process.env);
+  const { options, server } = toKubeConfigOptions(merged, contextName, ctx, where, opts.env ?? process.env);
   const ns = typeof ctx.namespace === 'string' && ctx.namespace ? ctx.namespace : undefined;
-  return { kubeConfig, contextName, namespace: opts.namespace || ns || 'default', server, files: merged.files };
+  return { options, contextName, namespace: opts.namespace || ns || 'default', server, files: merged.files };
 }
 
-function inCluster(opts: LoadKubeconfigOptions): LoadedKubeconfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromCluster();
-  const ns = existsSync(`${SA_DIR}/namespace`) ? readFileSync(`${SA_DIR}/namespace`, 'utf8').trim() : '';
-  if (opts.context && opts.context !== kubeConfig.currentContext) {
+/**
+ * The service account's view, as client-node's KubeConfig.loadFromCluster makes it (written out
+ * here so that client-node is not loaded before a request is sent).
+ */
+function inCluster(opts: LoadKubeconfigOptions, env: NodeJS.ProcessEnv): LoadedKubeconfig {
+  const contextName = 'inClusterContext';
+  if (opts.context && opts.context !== contextName) {
     throw new PolicyOciError('USAGE', `context "${opts.context}" not found: no kubeconfig, running with the in-cluster service account`);
   }
-  return { kubeConfig, contextName: kubeConfig.currentContext, namespace: opts.namespace || ns || 'default', server: kubeConfig.getCurrentCluster()!.server, files: [] };
+  const host = env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = env.KUBERNETES_SERVICE_PORT ?? '';
+  const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https';
+  const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const ns = existsSync(`${SA_DIR}/namespace`) ? readFileSync(`${SA_DIR}/namespace`, 'utf8').trim() : '';
+  const options: KubeConfigOptions = {
+    clusters: [{ name: 'inCluster', server, caFile: `${SA_DIR}/ca.crt`, skipTLSVerify: false }],
+    users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: `${SA_DIR}/token` } } }],
+    contexts: [{ name: contextName, cluster: 'inCluster', user: 'inClusterUser', ...(ns ? { namespace: ns } : {}) }],
+    currentContext: contextName,
+  };
+  return { options, contextName, namespace: opts.namespace || ns || 'default', server, files: [] };
 }
 
 function sub(obj: Record<string, unknown>, key: string): Record<string, unknown> {

@@ -123,7 +123,7 @@ describe('list', () => {
     expect(unserved.code).toBe('CLUSTER');
     expect(unserved.message).toMatch(/does not serve KubeArmorPolicy\.security\.kubearmor\.com: install KubeArmor/);
     const bad = KubeClient.fromKubeconfig({ kubeconfig, env: {} });
-    (bad as unknown as { transport: { kc: { users: Array<{ token: string }> } } }).transport.kc.users[0]!.token = 'wrong-token-xyz';
+    (bad as unknown as { transport: { kubeConfigOptions: { users: Array<{ token: string }> } } }).transport.kubeConfigOptions.users[0]!.token = 'wrong-token-xyz';
     const unauthorized = await failure(bad.list(cpol));
     expect(unauthorized.code).toBe('UNAUTHORIZED');
     for (const e of [denied, unserved, unauthorized]) expect(JSON.stringify([e.message, e.details])).not.toMatch(/sekret|wrong-token/);

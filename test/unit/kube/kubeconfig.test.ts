@@ -1,11 +1,19 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isPolicyOciError } from '../../../src/errors.ts';
-import { kubeconfigFiles, loadKubeconfig } from '../../../src/kube/kubeconfig.ts';
+import { kubeconfigFiles, loadKubeconfig, type LoadedKubeconfig } from '../../../src/kube/kubeconfig.ts';
 import { proxyFromEnv } from '../../../src/kube/kubeconfig-convert.ts';
+
+/** The KubeConfig the transport makes from what loadKubeconfig returns (kube/http.ts). */
+function kubeConfigOf(loaded: LoadedKubeconfig): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions(loaded.options);
+  return kc;
+}
 
 let dir: string;
 
@@ -74,12 +82,12 @@ describe('KUBECONFIG merge', () => {
     expect(loaded.contextName).toBe('ctx');
     expect(loaded.server).toBe('https://first.example:6443');
     expect(loaded.namespace).toBe('ns-a');
-    expect(loaded.kubeConfig.getCurrentUser()?.token).toBe('first-token');
+    expect(kubeConfigOf(loaded).getCurrentUser()?.token).toBe('first-token');
     expect(loaded.files).toEqual([a, b]);
     // Entries only in the second file are there; the second's context uses the first's user.
     const other = loadKubeconfig({ env: env(a, b), context: 'ctx-b' });
     expect(other.server).toBe('https://b.example');
-    expect(other.kubeConfig.getCurrentUser()?.token).toBe('first-token');
+    expect(kubeConfigOf(other).getCurrentUser()?.token).toBe('first-token');
   });
 
   it('skips missing files and takes current-context from the first file that has one', () => {
@@ -155,15 +163,15 @@ describe('paths, context and namespace', () => {
       ],
     });
     const loaded = loadKubeconfig({ env: env(a, b) });
-    expect(loaded.kubeConfig.getCurrentCluster()?.caFile).toBe(join(dir, 'rel/a/ca.crt'));
-    expect(loaded.kubeConfig.getCurrentUser()?.certFile).toBe(join(dir, 'rel/a/certs/u.crt'));
-    expect(loaded.kubeConfig.getCurrentUser()?.keyFile).toBe(join(dir, 'rel/keys/u.key'));
-    const t = loadKubeconfig({ env: env(a, b), context: 't' }).kubeConfig.getCurrentUser();
+    expect(kubeConfigOf(loaded).getCurrentCluster()?.caFile).toBe(join(dir, 'rel/a/ca.crt'));
+    expect(kubeConfigOf(loaded).getCurrentUser()?.certFile).toBe(join(dir, 'rel/a/certs/u.crt'));
+    expect(kubeConfigOf(loaded).getCurrentUser()?.keyFile).toBe(join(dir, 'rel/keys/u.key'));
+    const t = kubeConfigOf(loadKubeconfig({ env: env(a, b), context: 't' })).getCurrentUser();
     expect(t?.authProvider).toEqual({ name: 'tokenFile', config: { tokenFile: join(dir, 'rel/b/token') } });
     expect(t?.token).toBeUndefined();
-    expect(loadKubeconfig({ env: env(a, b), context: 'e' }).kubeConfig.getCurrentUser()?.exec.command).toBe(join(dir, 'rel/b/bin/plugin'));
+    expect(kubeConfigOf(loadKubeconfig({ env: env(a, b), context: 'e' })).getCurrentUser()?.exec.command).toBe(join(dir, 'rel/b/bin/plugin'));
     // A bare command name is looked up on PATH, not resolved.
-    expect(loadKubeconfig({ env: env(a, b), context: 'p' }).kubeConfig.getCurrentUser()?.exec.command).toBe('aws');
+    expect(kubeConfigOf(loadKubeconfig({ env: env(a, b), context: 'p' })).getCurrentUser()?.exec.command).toBe('aws');
   });
 
   it('an unknown --context is an error listing the contexts', () => {
@@ -210,7 +218,7 @@ describe('paths, context and namespace', () => {
     const a = write('http/a', { clusters: [['c', { server: 'http://127.0.0.1:8080/' }]], contexts: [['x', { cluster: 'c' }]], current: 'x' });
     const loaded = loadKubeconfig({ env: env(a) });
     expect(loaded.server).toBe('http://127.0.0.1:8080');
-    expect(loaded.kubeConfig.getCurrentCluster()?.skipTLSVerify).toBe(true);
+    expect(kubeConfigOf(loaded).getCurrentCluster()?.skipTLSVerify).toBe(true);
   });
 
   it('a file that is not YAML is an error naming it', () => {
