@@ -86,14 +86,16 @@ function looksLikeText(content: Buffer): boolean {
 export async function readArtifact(target: Target, reference: string, options: ReadOptions = {}): Promise<ReadResult> {
   const limits = options.limits ?? DEFAULT_READ_LIMITS;
   const warnings: string[] = [];
-  const root = await target.resolve(reference);
   const fetchManifest = async (desc: Descriptor): Promise<Buffer> => {
     if (desc.size > limits.maxManifestBytes) {
       throw new PolicyOciError('LIMIT', `manifest ${desc.digest} is ${desc.size} bytes, above the limit of ${limits.maxManifestBytes} (--max-manifest-size)`);
     }
     return target.fetch(desc);
   };
-  const rootContent = await fetchManifest(root);
+  // A registry answers the root in one GET; above the limit (or elsewhere) resolve + fetch.
+  const fetched = await target.fetchReference?.(reference, limits.maxManifestBytes);
+  const root = fetched?.descriptor ?? (await target.resolve(reference));
+  const rootContent = fetched?.content ?? (await fetchManifest(root));
   const rootJson = parseManifest(rootContent, `manifest ${root.digest}`) as ImageManifest & ImageIndex;
   const manifests: ReadManifest[] = [];
   let index: ImageIndex | undefined;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { verifyContent } from '../oci/digest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.ts';
-import { PolicyOciError } from '../errors.ts';
+import { PolicyOciError, isPolicyOciError } from '../errors.ts';
 import { isDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
 import { isManifestType } from '../oci/manifest.ts';
@@ -103,6 +103,27 @@ export class RemoteRepository implements Target {
     return desc;
   }
 
+  async fetchReference(reference: string, maxBytes: number): Promise<{ descriptor: Descriptor; content: Buffer } | undefined> {
+    const path = this.manifestPath(reference);
+    const limit = Math.min(maxBytes, this.options.maxManifestBytes ?? maxBytes);
+    let res: RegistryResponse;
+    try {
+      res = await this.notFoundAs(
+        this.display(reference),
+        this.client.request({ method: 'GET', path, headers: { accept: MANIFEST_ACCEPT }, scope: [pullScope(this.repository)], maxBytes: limit }),
+        !isDigest(reference),
+      );
+    } catch (err) {
+      if (isPolicyOciError(err) && err.code === 'LIMIT') return undefined;
+      throw err;
+    }
+    const descriptor = await this.notJsonAs(res, () => this.describeManifest(res, reference));
+    if (isDigest(reference) && descriptor.digest !== reference) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${descriptor.digest}`);
+    }
+    return { descriptor, content: res.body };
+  }
+
   private describeManifest(res: RegistryResponse, reference: string): Descriptor {
     let mediaType = mediaTypeOf(res);
     if (mediaType === undefined || !isManifestType(mediaType)) {
@@ -117,7 +138,7 @@ export class RemoteRepository implements Target {
     const digest = `${algorithm}:${createHash(algorithm).update(res.body).digest('hex')}`;
     const claimed = firstHeader(res.headers, 'docker-content-digest');
     if (claimed !== undefined && claimed.startsWith(`${algorithm}:`) && claimed !== digest) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.display(reference)}: the registry says ${claimed}, the bytes hash to ${digest}`);
+      throw new PolicyOciError('DIGEST_MISMATCH', `manifest ${this.display(reference)} does not match its digest: the registry says ${claimed}, the bytes hash to ${digest}`);
     }
     return { mediaType: mediaType ?? OCI_MANIFEST, digest, size: res.body.byteLength };
   }

@@ -9,6 +9,12 @@ export interface Target {
   readonly name: string;
   /** Tag or digest → descriptor of the manifest/index. Throws PolicyOciError NOT_FOUND. */
   resolve(reference: string): Promise<Descriptor>;
+  /**
+   * Optional (registries): the manifest a tag or digest names with its bytes, in one exchange
+   * instead of resolve + fetch (oras-go's FetchReference). The digest is that of the bytes
+   * received. undefined when the manifest is larger than `maxBytes`: resolve + fetch then say so.
+   */
+  fetchReference?(reference: string, maxBytes: number): Promise<{ descriptor: Descriptor; content: Buffer } | undefined>;
   /** Bytes of a blob or manifest; implementations verify digest and size before returning. */
   fetch(desc: Descriptor): Promise<Buffer>;
   /** True when the store already has this blob (manifests: use resolve). */

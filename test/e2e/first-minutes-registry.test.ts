@@ -295,7 +295,8 @@ describe('item 10: references and progress', () => {
     expect(r.stderr).not.toContain(`policies:${digest}`);
     const tag = await runCli(['inspect', `${open.host}/policies:v404`]);
     expect(tag.code).toBe(4);
-    expect(oneErrorLine(tag)).toContain(`${open.host}/policies:v404 not found; \`kubectl policyoci tags ${open.host}/policies\` lists its tags`);
+    // The manifest is asked for with a GET, so the registry's error code comes with it.
+    expect(oneErrorLine(tag)).toContain(`${open.host}/policies:v404 not found (MANIFEST_UNKNOWN); \`kubectl policyoci tags ${open.host}/policies\` lists its tags`);
   });
 
   it("pull's progress on a terminal counts the layers", async () => {

@@ -147,7 +147,8 @@ describe('bombs and sizes', () => {
       const headers = { 'content-type': OCI_MANIFEST, 'docker-content-digest': sha256(big) };
       proxy.addRule({ name: 'big', path: '/manifests/', fault: { kind: 'respond', headers, body: big } });
       const r = await expectRefused(`${proxy.host}/hostile/big:v1`, 6, /manifest sha256:[0-9a-f]{64} is \d+ bytes, above the limit of 4194304 \(--max-manifest-size\)/);
-      expect(proxy.log.map((e) => e.method)).toEqual(['HEAD']); // never downloaded
+      // The GET is dropped at its Content-Length (never read); the HEAD names the digest for the message.
+      expect(proxy.log.map((e) => e.method)).toEqual(['GET', 'HEAD']);
       expect(r.stderr).not.toContain('xxxx');
     } finally {
       await proxy.stop();

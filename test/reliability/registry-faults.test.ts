@@ -253,14 +253,14 @@ describe('pull through faults', () => {
 
   it('F09 a server that stalls some requests: --request-timeout ends the wait, the retry succeeds', async () => {
     const p = await withProxy(
-      { name: 'stall-head', method: 'HEAD', times: 1, fault: { kind: 'stall' } },
+      { name: 'stall-manifest', method: 'GET', path: '/manifests/', times: 1, fault: { kind: 'stall' } },
       { name: 'stall-body', method: 'GET', path: '/blobs/sha256:', times: 1, fault: { kind: 'stall', afterBytes: 50 } },
     );
     const o = await outDir();
     const t0 = Date.now();
     const r = await pullVia(p, o.dir, ['--request-timeout', '1s']);
     expect(r.code, r.stderr).toBe(0);
-    expect(p.injected('stall-head') + p.injected('stall-body')).toBe(2);
+    expect(p.injected('stall-manifest') + p.injected('stall-body')).toBe(2);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
