@@ -144,7 +144,7 @@ export async function bundle(version, stamp = { commit: '', buildDate: '' }, { o
     },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
-    plugins: [lazyStringWidth, undiciCore, lazyHttp2, precompiledValidators],
+    plugins: [lazyStringWidth, undiciCore, lazyHttp2, lazyTar, precompiledValidators],
   });
   // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
   // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
@@ -161,6 +161,17 @@ const lazyStringWidth = {
     build.onResolve({ filter: /^string-width$/ }, (args) => {
       if (!/[\\/]node_modules[\\/](yargs|cliui|wrap-ansi)[\\/]/.test(args.importer)) return undefined;
       return { path: path.join(ROOT, 'scripts', 'shims', 'lazy-string-width.cjs') };
+    });
+  },
+};
+
+/** src/artifact/tarball.ts's `tar` → scripts/shims/lazy-tar.cjs (why: in that file). */
+const lazyTar = {
+  name: 'lazy-tar',
+  setup(build) {
+    build.onResolve({ filter: /^tar$/ }, (args) => {
+      if (!/[\\/]src[\\/]artifact[\\/]tarball\.ts$/.test(args.importer)) return undefined;
+      return { path: path.join(ROOT, 'scripts', 'shims', 'lazy-tar.cjs') };
     });
   },
 };

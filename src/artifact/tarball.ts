@@ -1,10 +1,12 @@
 // Deterministic tar+gzip of in-memory files, and a bounded, link-refusing reader.
 // node-tar's Pack/Unpack work on the file system; we only ever hold policy files in memory, so we
 // use its Header/Pax encoders and its Parser directly rather than hand-writing the tar format.
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax } from 'tar';
 import { PolicyOciError } from '../errors.ts';
 import { compareCodeUnits } from '../util/compare.ts';
+
+// node:zlib is loaded on first use: most artifacts hold no archive (see scripts/shims/lazy-tar.cjs).
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 export interface TarFile {
   path: string;
@@ -33,7 +35,7 @@ export function createTarGz(files: TarFile[]): Buffer {
     if (pad) parts.push(Buffer.alloc(pad));
   }
   parts.push(Buffer.alloc(BLOCK * 2));
-  return gzipSync(Buffer.concat(parts), { level: 9 });
+  return zlib().gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
 export interface TarLimits {
@@ -65,7 +67,7 @@ export function readTar(archive: Buffer, name: string, limits: TarLimits = DEFAU
   let tar = archive;
   if (startsWith(archive, GZIP_MAGIC)) {
     try {
-      tar = gunzipSync(archive, { maxOutputLength: limits.maxUncompressedBytes });
+      tar = zlib().gunzipSync(archive, { maxOutputLength: limits.maxUncompressedBytes });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof RangeError)) {
