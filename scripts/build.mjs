@@ -144,7 +144,7 @@ export async function bundle(version, stamp = { commit: '', buildDate: '' }, { o
     },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
-    plugins: [lazyStringWidth, undiciCore, lazyHttp2, lazyTar, precompiledValidators],
+    plugins: [lazyStringWidth, lazyHttp2, lazyTar, precompiledValidators],
   });
   // The build id is the SHA-256 of the bundle itself (every line of code, schema and library it
   // runs), written over a placeholder of the same length: the cache of checked files is keyed by it.
@@ -172,17 +172,6 @@ const lazyTar = {
     build.onResolve({ filter: /^tar$/ }, (args) => {
       if (!/[\\/]src[\\/]artifact[\\/]tarball\.ts$/.test(args.importer)) return undefined;
       return { path: path.join(ROOT, 'scripts', 'shims', 'lazy-tar.cjs') };
-    });
-  },
-};
-
-/** Our registry and cluster clients' `undici` → scripts/shims/undici-core.cjs (why: in that file). */
-const undiciCore = {
-  name: 'undici-core',
-  setup(build) {
-    build.onResolve({ filter: /^undici$/ }, (args) => {
-      if (!/[\\/]src[\\/](registry[\\/]|kube[\\/]http\.ts$)/.test(args.importer)) return undefined;
-      return { path: path.join(ROOT, 'scripts', 'shims', 'undici-core.cjs') };
     });
   },
 };

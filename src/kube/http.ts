@@ -6,7 +6,6 @@
 // 10080…) that kubectl reaches without a second thought.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { RetryPolicy, type RetryOptions } from '../registry/retry.ts';
 import { authScheme, redactUrl, traceError, type HttpTrace } from '../registry/trace.ts';
@@ -14,7 +13,7 @@ import { TOOL_NAME, VERSION } from '../version.ts';
 import type { KubeConfigOptions } from './kubeconfig-convert.ts';
 
 // client-node (with all of undici and its generated API) takes ~30 ms to load: only commands that
-// send a request to a cluster load it, when they send the first one.
+// send a request to a cluster load it (and undici), when they send the first one.
 let clientNode: Promise<typeof import('./client-node.ts')> | undefined;
 const loadClientNode = () => (clientNode ??= import('./client-node.ts'));
 
@@ -135,7 +134,7 @@ export class Transport {
   private async send(req: KubeRequest): Promise<KubeResponse> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const { KubeConfig, RequestContext, HttpMethod } = await loadClientNode();
+    const { KubeConfig, RequestContext, HttpMethod, request } = await loadClientNode();
     if (!this.kc) {
       this.kc = new KubeConfig();
       this.kc.loadFromOptions(this.kubeConfigOptions);

@@ -4,10 +4,15 @@ import type { Readable } from 'node:stream';
 import { PolicyOciError } from '../errors.ts';
 
 
-/** Drops a body we will not read; undici reports the abort as an error nobody needs to hear. */
+/** Drops a body we will not read (its connection is closed); the abort's error is nobody's news. */
 export function discard(body: Readable): void {
   body.on('error', () => undefined);
   body.destroy();
+}
+
+/** Reads an empty body (a HEAD's) to its end, so that its connection can serve the next request. */
+export async function drain(body: Readable): Promise<void> {
+  for await (const chunk of body as AsyncIterable<Buffer>) void chunk;
 }
 
 /**

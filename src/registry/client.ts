@@ -1,13 +1,12 @@
 // A hand-written OCI distribution client. No well-kept JavaScript OCI distribution client covers
 // token auth with a per-scope cache, docker credential helpers, retries that restart uploads and
-// bounded reads, so we write the small part we need on undici (HTTP, pooling, TLS, proxies).
+// bounded reads, so we write the small part we need on Node's HTTP client (pooling, TLS, proxies).
 // Layers, bottom up: transport (TLS, proxy) → retry → auth (challenge, token cache) → credentials.
-import { request } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 import { registryApiHost } from '../reference/reference.ts';
 import { Authenticator, parseChallenges, rejectionMessage } from './auth.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/limits.ts';
-import { discard, readLimited } from './body.ts';
+import { discard, drain, readLimited } from './body.ts';
 import { credentialChain, type CredentialFunc } from './credentials.ts';
 import { describeRequest, errorFromResponse, isNotTlsError, notARegistryError, parseRegistryErrors, RegistryHttpError, transportError } from './errors.ts';
 import { RetryPolicy, type RetryOptions } from './retry.ts';
@@ -248,12 +247,7 @@ export class RegistryClient {
         });
       let res;
       try {
-        res = await request(url, {
-          method,
-          headers: { 'user-agent': this.userAgent, ...headers },
-          body: body ?? null,
-          dispatcher: this.transport.dispatcherFor(url),
-        });
+        res = await this.transport.send(url, { method, headers: { 'user-agent': this.userAgent, ...headers }, body });
       } catch (err) {
         traced(undefined, err);
         throw retry ? err : transportError(err, method, url);
@@ -262,7 +256,7 @@ export class RegistryClient {
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       let data: Buffer;
       if (method === 'HEAD') {
-        await res.body.dump();
+        await drain(res.body);
         data = Buffer.alloc(0);
       } else {
         const declared = Number(res.headers['content-length'] ?? Number.NaN);

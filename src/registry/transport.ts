@@ -1,10 +1,14 @@
-// The bottom layer: undici dispatchers with our TLS settings and the scheme decision. Loopback
-// registries are never sent through a proxy (as Go's ProxyFromEnvironment does); everything else
-// honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY through EnvHttpProxyAgent.
+// The bottom layer: Node's own HTTP/1.1 client (http/https Agents: keep-alive pools, our TLS
+// settings, the HTTP(S)_PROXY/NO_PROXY environment) and the scheme decision. Loopback registries are
+// never sent through a proxy (as Go's ProxyFromEnvironment does). Node's client, not undici: its
+// parser is native, and a push or pull of 10 policies spent ~40 ms of CPU in undici's WebAssembly
+// parser and its loading (bench/README.md); node:https (and node:tls) load only for an https URL.
 import { readFileSync } from 'node:fs';
+import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { PolicyOciError } from '../errors.ts';
 import type { HttpTrace } from './trace.ts';
 
@@ -23,7 +27,7 @@ export interface TransportOptions {
   keyFile?: string;
   /** Connections per origin (default 16). */
   concurrency?: number;
-  /** Headers and body timeout per request, in ms (default: undici's 300 s). */
+  /** Time a connection or an answer may stay silent, in ms (default 300 s). */
   requestTimeoutMs?: number;
   /** Called once per HTTP exchange (-v/--verbose); never handed a secret (see trace.ts). */
   trace?: HttpTrace;
@@ -92,29 +96,90 @@ function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
   return [env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY].some((v) => v !== undefined && v !== '');
 }
 
+/** The proxy variables Node's Agent reads (proxyEnv), from `env` only. */
+function proxyEnvOf(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const keys = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'];
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Read it whole, drain it or destroy it: the connection goes back to the pool only then. */
+  body: Readable;
+}
+
+export interface SendOptions {
+  method: string;
+  headers: Record<string, string>;
+  body?: Buffer | string | undefined;
+}
+
+/** One pool per scheme, and one more per scheme through the proxy when the environment names one. */
+interface Pools {
+  direct: HttpAgent | HttpsAgent;
+  proxied: HttpAgent | HttpsAgent | undefined;
+}
+
 /** Keep-alive connection pools for one registry (and the token realms it points to). */
 export class Transport {
-  private readonly direct: Agent;
-  private readonly proxied: Dispatcher | undefined;
+  private readonly tls: ConnectionOptions;
+  private readonly maxSockets: number;
+  private readonly timeoutMs: number;
+  private readonly proxyEnv: NodeJS.ProcessEnv | undefined;
+  private readonly pools = new Map<'http:' | 'https:', Pools>();
 
   constructor(opts: TransportOptions = {}, env: NodeJS.ProcessEnv = process.env) {
-    const connect = tlsOptions(opts);
-    const common = {
-      connections: opts.concurrency ?? 16,
-      keepAliveTimeout: 30_000,
-      connect,
-      ...(opts.requestTimeoutMs !== undefined ? { headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs } : {}),
-    };
-    this.direct = new Agent(common);
-    this.proxied = proxyConfigured(env) ? new EnvHttpProxyAgent({ ...common, requestTls: connect }) : undefined;
+    // Read (and checked) now: a missing CA file is a usage error before any request.
+    this.tls = tlsOptions(opts);
+    this.maxSockets = opts.concurrency ?? 16;
+    // Without --request-timeout, 300 s (undici's default, which this client used before): never forever.
+    this.timeoutMs = opts.requestTimeoutMs ?? 300_000;
+    this.proxyEnv = proxyConfigured(env) ? proxyEnvOf(env) : undefined;
   }
 
-  dispatcherFor(url: URL): Dispatcher {
-    if (this.proxied === undefined || isLoopback(url.host)) return this.direct;
-    return this.proxied;
+  /** The pool a request to `url` goes through: loopback never through the proxy. */
+  agentFor(url: URL): HttpAgent | HttpsAgent {
+    const scheme = url.protocol === 'https:' ? 'https:' : 'http:';
+    let pools = this.pools.get(scheme);
+    if (!pools) {
+      const make = (proxyEnv?: NodeJS.ProcessEnv) => {
+        const common = { keepAlive: true, maxSockets: this.maxSockets, ...(proxyEnv ? { proxyEnv } : {}) };
+        if (scheme === 'http:') return new (process.getBuiltinModule('node:http').Agent)(common);
+        return new (process.getBuiltinModule('node:https').Agent)({ ...common, ...this.tls } as HttpsAgentOptions);
+      };
+      pools = { direct: make(), proxied: this.proxyEnv ? make(this.proxyEnv) : undefined };
+      this.pools.set(scheme, pools);
+    }
+    return pools.proxied === undefined || isLoopback(url.host) ? pools.direct : pools.proxied;
+  }
+
+  /**
+   * One exchange: resolves at the response's headers, with its body still to be read. A connection
+   * or a response silent for --request-timeout (default 300 s) is abandoned with ETIMEDOUT, which
+   * retry.ts retries.
+   */
+  send(url: URL, options: SendOptions): Promise<HttpResponse> {
+    const http = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+      const requestOptions: RequestOptions = { method: options.method, headers, agent: this.agentFor(url) };
+      const req = http.request(url, requestOptions, (res: IncomingMessage) => {
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      req.on('error', reject);
+      const ms = this.timeoutMs;
+      req.setTimeout(ms, () => req.destroy(Object.assign(new Error(`request timeout: no answer within ${ms} ms`), { code: 'ETIMEDOUT' })));
+      req.end(options.body);
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.direct.close(), this.proxied?.close()]);
+    for (const pools of this.pools.values()) {
+      pools.direct.destroy();
+      pools.proxied?.destroy();
+    }
+    this.pools.clear();
   }
 }

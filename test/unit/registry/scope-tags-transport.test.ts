@@ -47,9 +47,10 @@ describe('transport', () => {
   });
   it('routes loopback around a configured proxy', async () => {
     const t = new Transport({}, { HTTPS_PROXY: 'http://proxy.invalid:3128' });
-    const direct = t.dispatcherFor(new URL('http://127.0.0.1:5000/v2/'));
-    expect(t.dispatcherFor(new URL('https://localhost:5000/v2/'))).toBe(direct);
-    expect(t.dispatcherFor(new URL('https://ghcr.io/v2/'))).not.toBe(direct);
+    const direct = t.agentFor(new URL('https://127.0.0.1:5000/v2/'));
+    expect(t.agentFor(new URL('https://localhost:5000/v2/'))).toBe(direct);
+    expect(t.agentFor(new URL('https://ghcr.io/v2/'))).not.toBe(direct);
+    expect(t.agentFor(new URL('http://ghcr.io/v2/'))).not.toBe(t.agentFor(new URL('http://[::1]:5000/v2/')));
     await t.close();
   });
   it('names a missing CA file and a lone client cert', () => {
