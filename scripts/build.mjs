@@ -261,8 +261,12 @@ export async function buildExecutable({ base, out, target, useCodeCache, main = 
     // ~10 ms per run): esbuild escapes every string and regular expression, which leaves the
     // dependencies' legal comments at the end of the file.
     const ascii = (await readFile(main, 'utf8')).replace(/[^\x00-\x7f]/g, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
-    await writeFile(wrapped, `${CJS_WRAPPER[0]}${ascii}${CJS_WRAPPER[1]}`);
-    const assets = { 'cli.cjs': wrapped };
+    const source = `${CJS_WRAPPER[0]}${ascii}${CJS_WRAPPER[1]}`;
+    await writeFile(wrapped, source);
+    // The key of the code caches an executable without one makes at run time (loader.cjs).
+    const sourceHash = path.join(tmp, 'cli.cjs.sha256');
+    await writeFile(sourceHash, createHash('sha256').update(source).digest('hex'));
+    const assets = { 'cli.cjs': wrapped, 'cli.cjs.sha256': sourceHash };
     await mkdir(path.dirname(out), { recursive: true });
     await injectBlob({ tmp, executable, partial, target, assets });
     if (useCodeCache) {

@@ -3,7 +3,7 @@
 // itself from the local archives for every platform.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -242,4 +242,43 @@ describe('the krew release', () => {
       }
     }
   }, 300_000);
+
+  it("makes this machine's V8 code cache on a command's first run and uses it from then on", async () => {
+    // Release executables carry no code cache (scripts/sea/loader.cjs): this machine's one.
+    const here = { linux: 'linux', darwin: 'darwin', win32: 'windows' }[process.platform as string];
+    const hereArch = { x64: 'amd64', arm64: 'arm64' }[process.arch as string];
+    const p = platforms.find((x) => x.selector.matchLabels.os === here && x.selector.matchLabels.arch === hereArch);
+    expect(p, `a release for ${process.platform}/${process.arch}`).toBeDefined();
+    const exe = join(REPO_ROOT, 'dist', `${here}_${hereArch}`, p!.bin);
+    const cacheRoot = mkdtempSync(join(tmpdir(), 'policyoci-v8-cache-'));
+    temps.push(cacheRoot);
+    const env = { PATH: '/nonexistent', POLICYOCI_CACHE_DIR: cacheRoot };
+    const base = join(cacheRoot, 'v8-code-cache');
+    const builds = () => (existsSync(base) ? readdirSync(base) : []);
+
+    expect((await run(exe, ['version'], { env })).stdout).toContain(`kubectl-policyoci ${version} `);
+    expect(builds()).toEqual([expect.stringMatching(new RegExp(`^[0-9a-f]{64}-v${process.versions.node.replaceAll('.', '\\.')}$`))]);
+    const file = join(base, builds()[0]!, 'version.cache');
+    const made = statSync(file);
+    expect(made.size).toBeGreaterThan(10_000);
+
+    // Accepted the second time: not made again.
+    await run(exe, ['version'], { env });
+    expect(statSync(file)).toMatchObject({ ino: made.ino, mtimeMs: made.mtimeMs });
+
+    // A cache V8 rejects is made again, and the caches of other builds go.
+    writeFileSync(file, 'not a code cache');
+    mkdirSync(join(base, `${'0'.repeat(64)}-v0.0.0`));
+    expect((await run(exe, ['version'], { env })).stdout).toContain(`kubectl-policyoci ${version} `);
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+    expect(builds()).toHaveLength(1);
+
+    // Each command has its own; POLICYOCI_CACHE_DIR=off keeps nothing anywhere.
+    await run(exe, ['push', '--dry-run', 'localhost:5000/cache-test:v1', join(REPO_ROOT, 'examples', 'policies')], { env });
+    expect(readdirSync(join(base, builds()[0]!)).sort()).toEqual(['push.cache', 'version.cache']);
+    const home = mkdtempSync(join(tmpdir(), 'policyoci-v8-home-'));
+    temps.push(home);
+    await run(exe, ['version'], { env: { PATH: '/nonexistent', HOME: home, POLICYOCI_CACHE_DIR: 'off' } });
+    expect(readdirSync(home)).toEqual([]);
+  }, 120_000);
 });
