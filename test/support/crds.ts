@@ -1,7 +1,35 @@
 // A test cluster with only the corpus CRDs a test needs (a few seconds, instead of the ~15 s of all
 // of them): startCluster without CRDs, then these, applied and waited for until served.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterAgent, corpusCrds, kubeRequest, type RunningCluster } from './cluster.ts';
+import { parseAllDocuments } from 'yaml';
+import { clusterAgent, corpusCrds, kubeRequest, type CorpusCrd, type RunningCluster } from './cluster.ts';
+
+/** What a test needs of a CRD to install it and wait until it is served. */
+export type Crd = Pick<CorpusCrd, 'name' | 'group' | 'plural' | 'servedVersions' | 'object'>;
+
+/** The CRDs of the .yaml files of `dir` that `only` keeps (controllers' CRDs build.sh keeps beside them), other documents skipped. */
+export function crdsInDirectory(dir: string, only: (file: string) => boolean = () => true): Crd[] {
+  const crds: Crd[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && only(f)).sort()) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const object = doc.toJS() as unknown;
+      if (typeof object !== 'object' || object === null || Array.isArray(object)) continue;
+      const crd = object as Record<string, unknown>;
+      if (crd.kind !== 'CustomResourceDefinition') continue;
+      const spec = crd.spec as { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
+      crds.push({
+        name: (crd.metadata as { name: string }).name,
+        group: spec.group,
+        plural: spec.names.plural,
+        servedVersions: spec.versions.filter((v) => v.served).map((v) => v.name),
+        object: crd,
+      });
+    }
+  }
+  return crds;
+}
 
 /** Installs the corpus CRDs named (e.g. "clusterpolicies.kyverno.io") and waits until each is served. */
 export async function installCorpusCrds(cluster: RunningCluster, names: readonly string[]): Promise<void> {

@@ -9,13 +9,13 @@
 //
 // The CRDs are the controllers' own (config/crd/bases of the same modules), which build.sh copies
 // beside each binary, into crds/.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Agent } from 'undici';
-import { parseAllDocuments } from 'yaml';
 import { clusterAgent, kubeRequest, type KubeResponse, type RunningCluster } from './cluster.ts';
+import { crdsInDirectory, type Crd } from './crds.ts';
 import { getFreePort, LOOPBACK } from './ports.ts';
 import { removeNow, removeOnExit, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
 import { toolPath } from './tools.ts';
@@ -80,39 +80,9 @@ export interface RunningFlux {
   stop(): Promise<void>;
 }
 
-interface Crd {
-  name: string;
-  group: string;
-  plural: string;
-  servedVersions: string[];
-  object: Record<string, unknown>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Flux's CRDs, as build.sh copied them beside each controller. */
 export function fluxCrds(): Crd[] {
-  const crds: Crd[] = [];
-  for (const tool of CONTROLLERS) {
-    const dir = join(dirname(toolPath(tool)), 'crds');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
-      for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-        const object = doc.toJS() as unknown;
-        if (!isRecord(object) || object.kind !== 'CustomResourceDefinition') continue;
-        const spec = object.spec as { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
-        crds.push({
-          name: (object.metadata as { name: string }).name,
-          group: spec.group,
-          plural: spec.names.plural,
-          servedVersions: spec.versions.filter((v) => v.served).map((v) => v.name),
-          object,
-        });
-      }
-    }
-  }
-  return crds;
+  return CONTROLLERS.flatMap((tool) => crdsInDirectory(join(dirname(toolPath(tool)), 'crds')));
 }
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, explain: () => Promise<string> = async () => ''): Promise<void> {

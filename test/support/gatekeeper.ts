@@ -11,14 +11,14 @@
 //     the chart's seven `*podstatuses.status.gatekeeper.sh` CRDs, which the corpus leaves out but
 //     without which the controller creates nothing (its watches on them never start);
 //   - the namespace `gatekeeper-system`, where it writes those status objects.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Agent } from 'undici';
-import { parseAllDocuments } from 'yaml';
 import { CORPUS } from './cli.ts';
-import { clusterAgent, corpusCrds, kubeRequest, type CorpusCrd, type KubeResponse, type RunningCluster } from './cluster.ts';
+import { clusterAgent, corpusCrds, kubeRequest, type KubeResponse, type RunningCluster } from './cluster.ts';
+import { crdsInDirectory, type Crd } from './crds.ts';
 import { getFreePort, LOOPBACK } from './ports.ts';
 import { removeNow, removeOnExit, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
 import { toolPath } from './tools.ts';
@@ -39,29 +39,8 @@ export interface RunningGatekeeper {
   stop(): Promise<void>;
 }
 
-type Crd = Pick<CorpusCrd, 'name' | 'group' | 'plural' | 'servedVersions' | 'object'>;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readCrds(dir: string, only: (file: string) => boolean): Crd[] {
-  const crds: Crd[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && only(f)).sort()) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const object = doc.toJS() as unknown;
-      if (!isRecord(object) || object.kind !== 'CustomResourceDefinition') continue;
-      const spec = object.spec as { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
-      crds.push({
-        name: (object.metadata as { name: string }).name,
-        group: spec.group,
-        plural: spec.names.plural,
-        servedVersions: spec.versions.filter((v) => v.served).map((v) => v.name),
-        object,
-      });
-    }
-  }
-  return crds;
 }
 
 /** The chart's status CRDs, kept next to the binary by build.sh (`<tool dir>/crds/`). */
@@ -78,7 +57,7 @@ export function gatekeeperCrds(): Crd[] {
   const corpusDir = join(CORPUS, 'gatekeeper', 'crds');
   crdCache ??= [
     ...corpusCrds().filter((crd) => crd.file.startsWith(corpusDir)),
-    ...readCrds(statusCrdDir(), (file) => file.includes('podstatus')),
+    ...crdsInDirectory(statusCrdDir(), (file) => file.includes('podstatus')),
   ];
   return crdCache;
 }
