@@ -1,9 +1,9 @@
 // Raw JSON requests to the API server, authenticated by client-node's KubeConfig (tokens, client
 // certificates, exec plugins, OIDC, proxies) but without its generated typed models, which drop
-// fields they do not know (LIBRARIES.md). Same pattern client-node uses for its own health and
-// metrics calls (RequestContext → applySecurityAuthentication → its undici dispatcher), but sent
-// with undici's `request`, not `fetch`: fetch refuses the WHATWG "bad ports" (6000, 6665–6669,
-// 10080…) that kubectl reaches without a second thought.
+// fields they do not know (a policy's must survive the trip). Same pattern client-node uses for
+// its own health and metrics calls (RequestContext → applySecurityAuthentication → its undici
+// dispatcher), but sent with undici's `request`, not `fetch`: fetch refuses the WHATWG "bad ports"
+// (6000, 6665–6669, 10080…) that kubectl reaches without a second thought.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';

@@ -1,4 +1,4 @@
-// Kubeconfig loading with kubectl's rules, not client-node's (see LIBRARIES.md): --kubeconfig alone;
+// Kubeconfig loading with kubectl's rules, not client-node's: --kubeconfig alone;
 // else KUBECONFIG files merged FIRST-wins per named entry, missing files skipped, the first
 // non-empty current-context wins; else ~/.kube/config; else in-cluster. We merge the parsed files
 // ourselves and hand client-node the result through loadFromOptions, so its loadFromDefault
