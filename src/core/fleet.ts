@@ -225,13 +225,40 @@ export function fleetFailure(result: FleetResult<unknown>, verb: string): Policy
   return new PolicyOciError('PARTIAL', `${verb}: ${what}; the others are as listed above`, { details: names });
 }
 
+type KubeconfigOptions = NonNullable<Parameters<typeof KubeClient.fromKubeconfig>[0]>;
+
+/** runFleet with a client of its own for each context, opened before `perCluster` and closed after. */
+export function runInEachContext<T>(
+  contexts: string[],
+  kube: KubeconfigOptions,
+  fleet: FleetOptions,
+  reporter: Reporter,
+  perCluster: (client: KubeClient, reporter: Reporter) => Promise<T>,
+  judge: (result: T) => Verdict,
+): Promise<FleetResult<T>> {
+  return runFleet(
+    contexts,
+    fleet,
+    reporter,
+    async (context, own) => {
+      const client = KubeClient.fromKubeconfig({ ...kube, context });
+      try {
+        return await perCluster(client, own);
+      } finally {
+        await client.close();
+      }
+    },
+    judge,
+  );
+}
+
 /**
  * What apply and diff share over several contexts: the artifact read and checked once (the
  * contexts resolved first, so a wrong name fails before a long download), then `perCluster` run
  * in each context with a client of its own.
  */
 export async function readOnceRunEach<T>(
-  options: SourceOptions & { kube: NonNullable<Parameters<typeof KubeClient.fromKubeconfig>[0]> },
+  options: SourceOptions & { kube: KubeconfigOptions },
   fleet: FleetOptions,
   reporter: Reporter,
   perCluster: (source: PolicySource, client: KubeClient, reporter: Reporter) => Promise<T>,
@@ -241,19 +268,6 @@ export async function readOnceRunEach<T>(
   const source = await readPolicySource(options, reporter, () => {
     contexts = resolveContexts(fleet.selection, options.kube);
   });
-  const result = await runFleet(
-    contexts,
-    fleet,
-    reporter,
-    async (context, own) => {
-      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
-      try {
-        return await perCluster(source, client, own);
-      } finally {
-        await client.close();
-      }
-    },
-    judge,
-  );
+  const result = await runInEachContext(contexts, options.kube, fleet, reporter, (client, own) => perCluster(source, client, own), judge);
   return { source, result };
 }

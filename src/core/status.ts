@@ -17,7 +17,7 @@ import type { KubeObject } from '../policy/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { compareCodeUnits } from '../util/compare.ts';
 import type { KubeOptions } from './apply.ts';
-import { resolveContexts, runFleet, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
+import { resolveContexts, runInEachContext, zeroCounts, type FleetOptions, type FleetResult, type Verdict } from './fleet.ts';
 import { collectWarnings, silentReporter, type Reporter } from './reporter.ts';
 import { readPolicySource, type PolicySource } from './source.ts';
 
@@ -76,20 +76,7 @@ export async function status(options: StatusOptions, contexts: FleetOptions | { 
   const fleet: FleetOptions = 'selection' in contexts ? contexts : { selection: { names: [], all: false }, parallel: 1, failFast: false };
   const names = 'selection' in contexts ? resolveContexts(contexts.selection, options.kube) : [loadKubeconfig({ ...options.kube, ...(contexts.context ? { context: contexts.context } : {}) }).contextName];
   const artifacts = new Map<string, Promise<PolicySource>>(); // repository@digest → read once for every context
-  const result = await runFleet(
-    names,
-    fleet,
-    reporter,
-    async (context, own) => {
-      const client = KubeClient.fromKubeconfig({ ...options.kube, context });
-      try {
-        return await statusOf(client, options, repository, artifacts, own);
-      } finally {
-        await client.close();
-      }
-    },
-    statusVerdict,
-  );
+  const result = await runInEachContext(names, options.kube, fleet, reporter, (client, own) => statusOf(client, options, repository, artifacts, own), statusVerdict);
   return { verb: 'status', ...(repository ? { repository } : {}), ...result };
 }
 
