@@ -88,40 +88,34 @@ export class RemoteRepository implements Target {
     const digest = firstHeader(head.headers, 'docker-content-digest');
     const size = Number(firstHeader(head.headers, 'content-length'));
     const mediaType = mediaTypeOf(head);
-    let desc: Descriptor;
     const usable = digest !== undefined && isDigest(digest) && Number.isSafeInteger(size) && size > 0;
-    if (usable && mediaType !== undefined && isManifestType(mediaType)) {
-      desc = { mediaType, digest, size };
-    } else {
-      const limit = this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
-      const res = await this.notFoundAs(this.display(reference), this.client.request({ method: 'GET', path, headers, scope, maxBytes: limit }), !isDigest(reference));
-      desc = await this.notJsonAs(res, () => this.describeManifest(res, reference));
-    }
-    if (isDigest(reference) && desc.digest !== reference) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${desc.digest}`);
-    }
-    return desc;
+    if (usable && mediaType !== undefined && isManifestType(mediaType)) return this.answered(reference, { mediaType, digest, size });
+    return (await this.getManifest(reference, this.options.maxManifestBytes ?? MAX_MANIFEST_BYTES)).descriptor;
   }
 
   async fetchReference(reference: string, maxBytes: number): Promise<{ descriptor: Descriptor; content: Buffer } | undefined> {
-    const path = this.manifestPath(reference);
-    const limit = Math.min(maxBytes, this.options.maxManifestBytes ?? maxBytes);
-    let res: RegistryResponse;
     try {
-      res = await this.notFoundAs(
-        this.display(reference),
-        this.client.request({ method: 'GET', path, headers: { accept: MANIFEST_ACCEPT }, scope: [pullScope(this.repository)], maxBytes: limit }),
-        !isDigest(reference),
-      );
+      return await this.getManifest(reference, Math.min(maxBytes, this.options.maxManifestBytes ?? maxBytes));
     } catch (err) {
       if (isPolicyOciError(err) && err.code === 'LIMIT') return undefined;
       throw err;
     }
+  }
+
+  /** The manifest `reference` names, by GET (within `limit` bytes); its digest is that of the bytes received. */
+  private async getManifest(reference: string, limit: number): Promise<{ descriptor: Descriptor; content: Buffer }> {
+    const request = { method: 'GET' as const, path: this.manifestPath(reference), headers: { accept: MANIFEST_ACCEPT }, scope: [pullScope(this.repository)], maxBytes: limit };
+    const res = await this.notFoundAs(this.display(reference), this.client.request(request), !isDigest(reference));
     const descriptor = await this.notJsonAs(res, () => this.describeManifest(res, reference));
-    if (isDigest(reference) && descriptor.digest !== reference) {
-      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${descriptor.digest}`);
+    return { descriptor: this.answered(reference, descriptor), content: res.body };
+  }
+
+  /** `desc`, unless a digest was asked for and another manifest came back. */
+  private answered(reference: string, desc: Descriptor): Descriptor {
+    if (isDigest(reference) && desc.digest !== reference) {
+      throw new PolicyOciError('DIGEST_MISMATCH', `${this.name} answered ${reference} with a manifest of digest ${desc.digest}`);
     }
-    return { descriptor, content: res.body };
+    return desc;
   }
 
   private describeManifest(res: RegistryResponse, reference: string): Descriptor {
