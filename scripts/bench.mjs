@@ -22,7 +22,7 @@ import { clusterAgent, kubeRequest, mergedKubeconfig, startCluster } from '../te
 import { startRegistry } from '../test/support/registry.ts';
 import { prepareDatasets } from './bench/datasets.mjs';
 import { ApiRequestCounter, RegistryRequestCounter, measure, median } from './bench/measure.mjs';
-import { renderTable, summarise } from './bench/report.mjs';
+import { NODE_FLOOR, renderTable, summarise } from './bench/report.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: opt } = parseArgs({
@@ -168,6 +168,8 @@ async function main() {
   const pull = (repo, dir) => ({ cmd: US, args: ['pull', `${R}/${repo}:v1`, '-o', dir] });
   const orasPull = (repo, dir) => ({ cmd: ORAS, args: ['pull', '--plain-http', `${R}/${repo}:v1`], opts: { cwd: dir } });
   const kyvernoPull = (repo, dir) => ({ cmd: KYVERNO, args: ['oci', 'pull', dir, '-i', `${R}/${repo}:v1`] });
+  const floorPush = (repo, dir) => ({ cmd: process.execPath, args: [join(ROOT, 'scripts', 'bench', 'floor-push.cjs'), `${R}/${repo}:v1`, dir] });
+  const floorPull = (repo, dir) => ({ cmd: process.execPath, args: [join(ROOT, 'scripts', 'bench', 'floor-pull.cjs'), `${R}/${repo}:v1`, dir] });
   const ensurePushed = async (repo, dir) => {
     const p = push(repo, dir, 'warm');
     await run(p.cmd, p.args);
@@ -413,13 +415,18 @@ async function main() {
       // Only the minutes-long sizes take --large-runs (`--scale 10,100` keeps --runs at 100).
       const runs = n >= 10000 ? LARGE_RUNS : RUNS;
       const dir = sets[`scale-${n}`];
+      // The node floor (up to 1,000): the same requests from a bare Node script, to show whether a
+      // target is within reach of any Node executable on this machine.
+      const floor = n <= 1000;
       await pair(`w7-push-${n}`, `push ${n} policies to a new repository`, n, [
         { tool: 'us', run: (i) => sample([push(`w7-${n}-us-${i}`, dir)]) },
         { tool: 'oras', run: (i) => sample([orasPush(`w7-${n}-oras-${i}`, dir)]) },
+        ...(floor ? [{ tool: NODE_FLOOR, run: (i) => sample([floorPush(`w7-${n}-floor-${i}`, dir)]) }] : []),
       ], { runs, target: { ...scaleTarget(n), maxRequests: fresh(n) } });
       await pair(`w7-pull-${n}`, `pull ${n} policies to an empty directory`, n, [
         { tool: 'us', run: () => sample([pull(`w7-${n}-us-0`, freshDir())]) },
         { tool: 'oras', run: () => sample([orasPull(`w7-${n}-us-0`, freshDir())]) },
+        ...(floor ? [{ tool: NODE_FLOOR, run: () => sample([floorPull(`w7-${n}-us-0`, freshDir())]) }] : []),
       ], { runs, target: scaleTarget(n) });
       cleanOut();
     }
