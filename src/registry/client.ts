@@ -194,7 +194,7 @@ export class RegistryClient {
       const answered = await this.notARegistry();
       if (answered !== undefined) throw notARegistryError(this.registry, answered);
     }
-    throw errorFromResponse(res, req.method, res.url, this.registry);
+    throw errorFromResponse(res, req.method, res.url, this.registry, this.transport.proxyFor(res.url));
   }
 
   /** Is this a registry answering 404 (true), or something else on the port (throws)? For okStatuses callers. */
@@ -250,7 +250,7 @@ export class RegistryClient {
         res = await this.transport.send(url, { method, headers: { 'user-agent': this.userAgent, ...headers }, body });
       } catch (err) {
         traced(undefined, err);
-        throw retry ? err : transportError(err, method, url);
+        throw retry ? err : transportError(err, method, url, this.transport.proxyFor(url));
       }
       traced(res.statusCode);
       const ok = res.statusCode >= 200 && res.statusCode < 300;
@@ -272,7 +272,7 @@ export class RegistryClient {
     try {
       return await this.retryPolicy.run(attempt, (res) => ({ status: res.status, retryAfter: firstHeader(res.headers, 'retry-after') }));
     } catch (err) {
-      throw transportError(err, method, url);
+      throw transportError(err, method, url, this.transport.proxyFor(url));
     }
   }
 

@@ -68,13 +68,16 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function errorFromResponse(res: FailedResponse, method: string, url: URL, registry: string): RegistryHttpError {
+export function errorFromResponse(res: FailedResponse, method: string, url: URL, registry: string, proxy?: string): RegistryHttpError {
   const entries = parseRegistryErrors(res.body);
   const detail = entries.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
   const code = codeFor(res.status);
   let message = `${describeRequest(method, url)}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`;
   if (code === 'UNAUTHORIZED') message += `; run \`kubectl policyoci login ${registry}\``;
   if (code === 'DENIED') message += `; the credentials for ${registry} lack permission`;
+  if (res.status === 407) {
+    message += `; the proxy${proxy ? ` ${proxy}` : ''} asks for credentials: give them in ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} as http://USER:PASSWORD@HOST:PORT, or add ${url.hostname} to NO_PROXY to reach the registry directly`;
+  }
   // Go's HTTPS servers answer a plain-HTTP request with this 400 (we default to HTTP on loopback).
   // A HEAD response has no body to tell, so an empty 400 over plain HTTP gets the hint too.
   const body = Buffer.from(res.body).toString('utf8');
@@ -102,8 +105,11 @@ export function isNotTlsError(err: unknown): boolean {
   return false;
 }
 
-/** Transport failures (connection refused, TLS, DNS) as REGISTRY errors naming the host, with what to check. */
-export function transportError(err: unknown, method: string, url: URL): PolicyOciError {
+/**
+ * Transport failures (connection refused, TLS, DNS) as REGISTRY errors naming the host, with what
+ * to check; `proxy`: the proxy the request went through (HTTP(S)_PROXY), whose failures these may be.
+ */
+export function transportError(err: unknown, method: string, url: URL, proxy?: string): PolicyOciError {
   if (err instanceof PolicyOciError) return err;
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
@@ -113,7 +119,16 @@ export function transportError(err: unknown, method: string, url: URL): PolicyOc
   text = (text.split('\n').find((l) => l.trim()) ?? text).trim().slice(0, 300);
   const what = describeRequest(method, url);
   let hint = '';
-  if (isNotTlsError(err)) {
+  const variable = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+  const noProxy = `, or add ${url.hostname} to NO_PROXY to reach the registry directly`;
+  if (proxy !== undefined && code === 'ERR_PROXY_TUNNEL') {
+    hint = /\b40[17]\b/.test(text)
+      ? `; the proxy ${proxy} did not accept the credentials (none or wrong: give them in ${variable} as http://USER:PASSWORD@HOST:PORT)${noProxy}`
+      : `; check the proxy ${proxy} (from ${variable})${noProxy}`;
+  } else if (proxy !== undefined && (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+    text = code === 'ECONNREFUSED' ? 'the proxy refused the connection' : 'the proxy\'s host name does not resolve';
+    hint = `; check that the proxy ${proxy} (from ${variable}) is running${noProxy}`;
+  } else if (isNotTlsError(err)) {
     text = 'the server does not speak TLS (HTTPS)';
     hint = '; for a plain-HTTP registry pass --plain-http';
   } else if (code === 'ECONNREFUSED') {

@@ -3,6 +3,7 @@
 // never sent through a proxy (as Go's ProxyFromEnvironment does). Node's client, not undici: its
 // parser is native, and a push or pull of 10 policies spent ~40 ms of CPU in undici's WebAssembly
 // parser and its loading (bench/README.md); node:https (and node:tls) load only for an https URL.
+import { proxyForDisplay, proxyFromEnv } from '../util/proxy.ts';
 import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
@@ -173,6 +174,13 @@ export class Transport {
       req.setTimeout(ms, () => req.destroy(Object.assign(new Error(`request timeout: no answer within ${ms} ms`), { code: 'ETIMEDOUT' })));
       req.end(options.body);
     });
+  }
+
+  /** The proxy a request to `url` goes through (without its credentials), for messages. */
+  proxyFor(url: URL): string | undefined {
+    if (this.proxyEnv === undefined || isLoopback(url.host)) return undefined;
+    const proxy = proxyFromEnv(url, this.proxyEnv);
+    return proxy === undefined ? undefined : proxyForDisplay(proxy);
   }
 
   async close(): Promise<void> {

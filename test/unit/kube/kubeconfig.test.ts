@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isPolicyOciError } from '../../../src/errors.ts';
 import { kubeconfigFiles, loadKubeconfig, type LoadedKubeconfig } from '../../../src/kube/kubeconfig.ts';
-import { proxyFromEnv } from '../../../src/kube/kubeconfig-convert.ts';
+import { proxyFromEnv } from '../../../src/util/proxy.ts';
 
 /** The KubeConfig the transport makes from what loadKubeconfig returns (kube/http.ts). */
 function kubeConfigOf(loaded: LoadedKubeconfig): KubeConfig {
