@@ -160,16 +160,34 @@ export class Transport {
    * or a response silent for --request-timeout (default 300 s) is abandoned with ETIMEDOUT, which
    * retry.ts retries.
    */
-  send(url: URL, options: SendOptions): Promise<HttpResponse> {
+  async send(url: URL, options: SendOptions): Promise<HttpResponse> {
+    // A kept-alive connection that the server or a proxy (tinyproxy does this after every answer)
+    // closed while it sat in the pool fails the next request before any answer. Such a request is
+    // sent again on another connection, as Node's docs advise (request.reusedSocket) and Go's
+    // client does; every pooled connection may be such a one, hence the bound.
+    for (let attempt = 1; ; attempt++) {
+      const sent = await this.sendOnce(url, options);
+      if (!('stale' in sent)) return sent;
+      if (attempt > this.maxSockets) throw sent.stale;
+    }
+  }
+
+  private sendOnce(url: URL, options: SendOptions): Promise<HttpResponse | { stale: Error }> {
     const http = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...options.headers };
       if (options.body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
       const requestOptions: RequestOptions = { method: options.method, headers, agent: this.agentFor(url) };
+      let answered = false;
       const req = http.request(url, requestOptions, (res: IncomingMessage) => {
+        answered = true;
         resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const dropped = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+        if (dropped && req.reusedSocket && !answered) resolve({ stale: err });
+        else reject(err);
+      });
       const ms = this.timeoutMs;
       req.setTimeout(ms, () => req.destroy(Object.assign(new Error(`request timeout: no answer within ${ms} ms`), { code: 'ETIMEDOUT' })));
       req.end(options.body);
