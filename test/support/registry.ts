@@ -18,7 +18,7 @@ export const REGISTRY_KINDS: readonly RegistryKind[] = ['open', 'htpasswd', 'tok
 
 export interface RunningRegistry {
   kind: RegistryKind;
-  /** "127.0.0.1:PORT", or "localhost:PORT" for 'tls' (the certificate's SANs are localhost and 127.0.0.1) */
+  /** "127.0.0.1:PORT", "localhost:PORT" for 'tls' (the certificate's SANs are localhost and 127.0.0.1), or ADDRESS:PORT with `address` */
   host: string;
   /** "http://127.0.0.1:PORT" or "https://localhost:PORT" */
   url: string;
@@ -48,6 +48,11 @@ export interface StartRegistryOptions {
   requireClientCert?: boolean;
   /** Keep the temp dir after stop() (it is still removed when the test process exits). */
   keepDir?: boolean;
+  /**
+   * Listen on this address of the machine instead of loopback, and name the registry by it (the
+   * proxy tests: clients never send loopback through a proxy). tls: the certificate names it too.
+   */
+  address?: string;
 }
 
 const BINARY = process.env.POLICYOCI_REGISTRY_BIN ?? 'docker-registry';
@@ -102,7 +107,7 @@ async function prepare(kind: RegistryKind, root: string, options: StartRegistryO
     case 'tls': {
       const dir = join(root, 'tls');
       const ca = await createTestCa(dir);
-      const server = await createServerCert(ca, dir, { hosts: ['localhost', '127.0.0.1'] });
+      const server = await createServerCert(ca, dir, { hosts: ['localhost', '127.0.0.1', ...(options.address ? [options.address] : [])] });
       const tls: Record<string, unknown> = { certificate: server.certFile, key: server.keyFile };
       if (!options.requireClientCert) return { tls, ca };
       tls.clientcas = [ca.certFile];
@@ -111,7 +116,7 @@ async function prepare(kind: RegistryKind, root: string, options: StartRegistryO
   }
 }
 
-function configFor(port: number, dataDir: string, prepared: Prepared): string {
+function configFor(port: number, dataDir: string, prepared: Prepared, address: string): string {
   const config: Record<string, unknown> = {
     version: '0.1',
     log: { level: 'info', formatter: 'text', fields: { service: 'registry' } },
@@ -121,7 +126,7 @@ function configFor(port: number, dataDir: string, prepared: Prepared): string {
       maintenance: { uploadpurging: { enabled: false } },
     },
     http: {
-      addr: `${LOOPBACK}:${port}`,
+      addr: `${address}:${port}`,
       secret: randomBytes(16).toString('hex'),
       ...(prepared.tls ? { tls: prepared.tls } : {}),
     },
@@ -173,11 +178,11 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
       ? { ca: await readFile(prepared.ca.certFile, 'utf8'), ...(await clientKeyPair(prepared.clientCert)) }
       : undefined;
     for (let attempt = 1; ; attempt++) {
-      const port = await getFreePort();
-      const hostname = kind === 'tls' ? 'localhost' : LOOPBACK;
+      const port = await getFreePort(options.address ?? LOOPBACK);
+      const hostname = options.address ?? (kind === 'tls' ? 'localhost' : LOOPBACK);
       const host = `${hostname}:${port}`;
       const url = `${kind === 'tls' ? 'https' : 'http'}://${host}`;
-      await writeFile(configFile, configFor(port, dataDir, prepared));
+      await writeFile(configFile, configFor(port, dataDir, prepared, options.address ?? LOOPBACK));
       await writeFile(logFile, '');
       const proc = await startManagedProcess(BINARY, ['serve', configFile], { logFile, env: registryEnv(), cleanupDir: root });
       const state = await waitUntilReady(proc, url, tlsClient);

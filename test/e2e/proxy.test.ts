@@ -1,0 +1,109 @@
+// Registries behind a real forward proxy (tinyproxy): the HTTP(S)_PROXY and NO_PROXY variables are
+// honoured as Go tools honour them, proxy credentials work and are never printed, and a refusing
+// or missing proxy is a clear registry error. The registries listen on the machine's own non-
+// loopback address, since loopback never goes through a proxy.
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli, runOk, type CliResult } from '../support/cli.ts';
+import { machineAddress, startForwardProxy, type RunningProxy } from '../support/proxy.ts';
+import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+
+const POLICIES = join(REPO_ROOT, 'examples', 'policies', 'kyverno');
+const PROXY_PASSWORD = 'pr0xy-s3cret-Zq';
+
+/** The proxy variables as a user sets them, in both spellings (Go reads either). */
+function proxyEnv(url: string, noProxy = ''): NodeJS.ProcessEnv {
+  return { HTTPS_PROXY: url, https_proxy: url, HTTP_PROXY: url, http_proxy: url, NO_PROXY: noProxy, no_proxy: noProxy };
+}
+
+function expectNoSecret(results: CliResult[], secret: string): void {
+  for (const r of results) {
+    for (const text of [r.stdout, r.stderr]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+  }
+}
+
+describe('registries behind a forward proxy (tinyproxy)', () => {
+  let proxy: RunningProxy;
+  let tlsRegistry: RunningRegistry;
+  let plainRegistry: RunningRegistry;
+  let home: string;
+  beforeAll(async () => {
+    const address = machineAddress();
+    [proxy, tlsRegistry, plainRegistry] = await Promise.all([
+      startForwardProxy({ username: 'policyoci', password: PROXY_PASSWORD }),
+      startRegistry('tls', { address }),
+      startRegistry('open', { address }),
+    ]);
+    home = await mkdtemp(join(tmpdir(), 'proxy-home-'));
+  });
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), tlsRegistry?.stop(), plainRegistry?.stop()]);
+  });
+
+  const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ HOME: home, DOCKER_CONFIG: join(home, '.docker'), ...extra });
+
+  it('pushes and pulls over HTTPS through CONNECT, with proxy credentials that are never printed', async () => {
+    const results: CliResult[] = [];
+    const ref = `${tlsRegistry.host}/through-proxy:v1`;
+    const tls = ['--ca-file', tlsRegistry.caFile!];
+    const before = (await proxy.requests()).length;
+    results.push(await runOk(['push', ref, POLICIES, ...tls, '--format', 'json'], { env: env(proxyEnv(proxy.urlWithCredentials)) }));
+    const out = join(home, 'pulled-https');
+    results.push(await runOk(['pull', ref, '-o', out, ...tls, '--debug'], { env: env(proxyEnv(proxy.urlWithCredentials)) }));
+    expect((await readdir(out)).length).toBeGreaterThan(0);
+    const asked = (await proxy.requests()).slice(before);
+    // Every connection to the registry was a tunnel through the proxy; nothing else was asked of it.
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set([`CONNECT ${tlsRegistry.host}`]));
+    expectNoSecret(results, PROXY_PASSWORD);
+  });
+
+  it('sends plain-HTTP requests to the proxy as absolute URIs', async () => {
+    const ref = `${plainRegistry.host}/through-proxy:v1`;
+    const before = (await proxy.requests()).length;
+    await runOk(['push', ref, POLICIES, '--plain-http'], { env: env(proxyEnv(proxy.urlWithCredentials)) });
+    await runOk(['pull', ref, '-o', join(home, 'pulled-http'), '--plain-http'], { env: env(proxyEnv(proxy.urlWithCredentials)) });
+    const asked = (await proxy.requests()).slice(before);
+    expect(asked.some((r) => r.startsWith(`POST http://${plainRegistry.host}/v2/through-proxy/blobs/uploads/`))).toBe(true);
+    expect(asked.some((r) => r.startsWith(`GET http://${plainRegistry.host}/v2/through-proxy/manifests/v1`))).toBe(true);
+    expect(asked.every((r) => r.includes(`http://${plainRegistry.host}/v2/`))).toBe(true);
+  });
+
+  it('goes direct for hosts NO_PROXY names', async () => {
+    const before = (await proxy.requests()).length;
+    await runOk(['tags', `${tlsRegistry.host}/through-proxy`, '--ca-file', tlsRegistry.caFile!], {
+      env: env(proxyEnv(proxy.urlWithCredentials, tlsRegistry.host.split(':')[0])),
+    });
+    expect((await proxy.requests()).slice(before)).toEqual([]);
+  });
+
+  it('fails as a registry error, without the password, when the proxy refuses the credentials', async () => {
+    const wrong = proxy.urlWithCredentials.replace(encodeURIComponent(PROXY_PASSWORD), 'not-the-password');
+    const r = await runCli(['tags', `${tlsRegistry.host}/through-proxy`, '--ca-file', tlsRegistry.caFile!], { env: env(proxyEnv(wrong)) });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain(`the proxy ${proxy.url} did not accept the credentials`);
+    expect(r.stderr).toContain(`add ${tlsRegistry.host.split(':')[0]} to NO_PROXY`);
+    expectNoSecret([r], 'not-the-password');
+    expectNoSecret([r], PROXY_PASSWORD);
+  });
+
+  it('says the proxy asks for credentials when none are given (plain HTTP: 407)', async () => {
+    const r = await runCli(['tags', `${plainRegistry.host}/through-proxy`, '--plain-http'], { env: env(proxyEnv(proxy.url)) });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain('HTTP 407');
+    expect(r.stderr).toContain(`the proxy ${proxy.url} asks for credentials: give them in HTTP_PROXY`);
+  });
+
+  it('names the proxy, not the registry, when the proxy is not there', async () => {
+    const r = await runCli(['tags', `${tlsRegistry.host}/through-proxy`, '--ca-file', tlsRegistry.caFile!], { env: env(proxyEnv('http://someone:pw-9x@127.0.0.1:9')) });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain('the proxy refused the connection');
+    expect(r.stderr).toContain('check that the proxy http://127.0.0.1:9 (from HTTPS_PROXY) is running');
+    expectNoSecret([r], 'pw-9x');
+  });
+});
