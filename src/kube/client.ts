@@ -1,6 +1,7 @@
 // A thin client for the few API calls the cluster commands need. Objects stay raw JSON end to
 // end (no typed models), every failure becomes a PolicyOciError naming the kind, namespace and
 // server (errors.ts).
+import { proxyForDisplay } from '../util/proxy.ts';
 import { engineGroups, findKind, loadEngines } from '../engines/index.ts';
 import type { Engine } from '../engines/types.ts';
 import { PolicyOciError } from '../errors.ts';
@@ -44,9 +45,13 @@ export class KubeClient {
   readonly namespace: string;
   readonly contextName: string;
   private readonly transport: Transport;
+  /** For messages: the server, and the proxy (credentials removed) when one is in the way. */
+  private readonly endpoint: { server: string; proxy?: string };
 
   constructor(config: LoadedKubeconfig, opts: KubeClientOptions = {}) {
     this.server = config.server;
+    const proxyUrl = config.options.clusters[0]?.proxyUrl;
+    this.endpoint = { server: config.server, ...(proxyUrl ? { proxy: proxyForDisplay(proxyUrl) } : {}) };
     this.namespace = config.namespace;
     this.contextName = config.contextName;
     this.transport = new Transport(config.options, config.server, opts);
@@ -65,7 +70,7 @@ export class KubeClient {
     try {
       return await discoverKinds(this.transport, engines);
     } catch (err) {
-      throw toPolicyOciError(err, { action: 'discover the API', server: this.server });
+      throw toPolicyOciError(err, { action: 'discover the API', ...this.endpoint });
     }
   }
 
@@ -74,7 +79,7 @@ export class KubeClient {
     try {
       return await servedResource(this.transport, apiVersion, kind);
     } catch (err) {
-      throw toPolicyOciError(err, { action: 'discover the API', server: this.server });
+      throw toPolicyOciError(err, { action: 'discover the API', ...this.endpoint });
     }
   }
 
@@ -164,7 +169,7 @@ export class KubeClient {
 
   /** 'unknown' when the user may not read namespaces: the apply itself will tell. */
   async ensureNamespace(name: string, create: boolean, opts: { dryRun?: 'server' } = {}): Promise<NamespaceState> {
-    const ctx: ErrorContext = { action: 'create namespace', name, server: this.server };
+    const ctx: ErrorContext = { action: 'create namespace', name, ...this.endpoint };
     try {
       await this.transport.request({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(name)}` });
       return 'exists';
@@ -201,7 +206,7 @@ export class KubeClient {
           spec: { resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}) } },
         },
       },
-      { action: 'check access to', kind: group ? `${resource}.${group}` : resource, namespace, server: this.server },
+      { action: 'check access to', kind: group ? `${resource}.${group}` : resource, namespace, ...this.endpoint },
     )) as { status?: { allowed?: boolean } };
     return body.status?.allowed === true;
   }
@@ -215,7 +220,7 @@ export class KubeClient {
     try {
       return (await this.transport.request(req)).body;
     } catch (err) {
-      throw toPolicyOciError(err, { server: this.server, ...ctx });
+      throw toPolicyOciError(err, { ...this.endpoint, ...ctx });
     }
   }
 
@@ -225,7 +230,7 @@ export class KubeClient {
 
   private ctx(action: string, ref: KindRef, namespace?: string, name?: string): ErrorContext {
     const engine = loadEngines().find((e) => engineGroups(e).includes(ref.group));
-    return { action, kind: kindLabel(ref), namespace, name, server: this.server, installHint: engine?.installHint };
+    return { action, kind: kindLabel(ref), namespace, name, ...this.endpoint, installHint: engine?.installHint };
   }
 }
 

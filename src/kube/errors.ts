@@ -12,6 +12,8 @@ export interface ErrorContext {
   namespace?: string;
   name?: string;
   server: string;
+  /** The proxy requests to the server go through (kubeconfig proxy-url or HTTPS_PROXY), credentials removed. */
+  proxy?: string;
   /** The engine's install hint, for a kind the cluster does not serve. */
   installHint?: string;
 }
@@ -30,6 +32,12 @@ export function toPolicyOciError(err: unknown, ctx: ErrorContext): PolicyOciErro
     if (err.phase === 'auth') return new PolicyOciError('CLUSTER', `${what}: ${err.message}`, { cause: err });
     if (err.phase === 'timeout') return new PolicyOciError('CLUSTER', `${what}: the API server at ${ctx.server} gave ${err.message}`, { cause: err });
     if (err.phase === 'answer') return new PolicyOciError('CLUSTER', `${what}: the server at ${ctx.server} answered ${err.message}`, { cause: err });
+    if (ctx.proxy !== undefined) {
+      // The connection error may be the proxy's: name it, and how to go around it.
+      const host = new URL(ctx.server).hostname;
+      const hint = ` (through the proxy ${ctx.proxy}, from the kubeconfig's proxy-url or HTTPS_PROXY: check that it runs and takes the credentials given, or add ${host} to NO_PROXY to reach the cluster directly)`;
+      return new PolicyOciError('CLUSTER', `${what}: cannot reach the API server at ${ctx.server}: ${err.message}${hint}`, { cause: err });
+    }
     const hint = /ECONNREFUSED/.test(err.message) ? ' (is the cluster running, and is the server of the kubeconfig context the right one?)' : '';
     return new PolicyOciError('CLUSTER', `${what}: cannot reach the API server at ${ctx.server}: ${err.message}${hint}`, { cause: err });
   }
