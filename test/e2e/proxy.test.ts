@@ -1,14 +1,17 @@
-// Registries behind a real forward proxy (tinyproxy): the HTTP(S)_PROXY and NO_PROXY variables are
-// honoured as Go tools honour them, proxy credentials work and are never printed, and a refusing
-// or missing proxy is a clear registry error. The registries listen on the machine's own non-
-// loopback address, since loopback never goes through a proxy.
-import { mkdtemp, readdir } from 'node:fs/promises';
+// Registries and an API server behind a real forward proxy (tinyproxy): the HTTP(S)_PROXY and
+// NO_PROXY variables are honoured as Go tools (and kubectl) honour them, so is a kubeconfig's
+// proxy-url, proxy credentials work and are never printed, and a refusing or missing proxy is a
+// clear error. The servers listen on the machine's own non-loopback address, since loopback never
+// goes through a proxy.
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, runOk, type CliResult } from '../support/cli.ts';
 import { machineAddress, startForwardProxy, type RunningProxy } from '../support/proxy.ts';
+import { startCluster, type RunningCluster } from '../support/cluster.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const POLICIES = join(REPO_ROOT, 'examples', 'policies', 'kyverno');
 const PROXY_PASSWORD = 'pr0xy-s3cret-Zq';
@@ -105,5 +108,74 @@ describe('registries behind a forward proxy (tinyproxy)', () => {
     expect(r.stderr).toContain('the proxy refused the connection');
     expect(r.stderr).toContain('check that the proxy http://127.0.0.1:9 (from HTTPS_PROXY) is running');
     expectNoSecret([r], 'pw-9x');
+  });
+});
+
+describe('an API server behind a forward proxy (tinyproxy)', () => {
+  let proxy: RunningProxy;
+  let cluster: RunningCluster;
+  let registry: RunningRegistry;
+  let home: string;
+  const ref = () => `${registry.host}/for-cluster:v1`;
+  beforeAll(async () => {
+    [proxy, cluster, registry] = await Promise.all([
+      startForwardProxy({ username: 'policyoci', password: PROXY_PASSWORD }),
+      startCluster('proxied', { address: machineAddress() }),
+      startRegistry('open'), // on loopback: reached directly while the cluster goes through the proxy
+    ]);
+    home = await mkdtemp(join(tmpdir(), 'proxy-cluster-'));
+    await runOk(['push', ref(), POLICIES]);
+  }, 300_000);
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), cluster?.stop(), registry?.stop()]);
+  });
+
+  const apiHost = () => new URL(cluster.server).host;
+
+  it('applies and diffs through CONNECT with HTTPS_PROXY, credentials never printed', async () => {
+    const before = (await proxy.requests()).length;
+    const env = { HOME: home, ...proxyEnv(proxy.urlWithCredentials) };
+    const applied = await runOk(['apply', ref(), '--kubeconfig', cluster.kubeconfigs.admin, '--format', 'json'], { env });
+    expect(JSON.parse(applied.stdout).counts.created).toBeGreaterThan(0);
+    const diff = await runCli(['diff', ref(), '--kubeconfig', cluster.kubeconfigs.admin], { env });
+    expect(diff.code, diff.stderr).toBe(0);
+    const asked = (await proxy.requests()).slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    // The API server only through the proxy; the loopback registry never.
+    expect(new Set(asked)).toEqual(new Set([`CONNECT ${apiHost()}`]));
+    expectNoSecret([applied, diff], PROXY_PASSWORD);
+  });
+
+  it("takes the kubeconfig's proxy-url, and NO_PROXY sends the cluster direct", async () => {
+    const config = parseYaml(await readFile(cluster.kubeconfigs.admin, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+    config.clusters[0]!.cluster['proxy-url'] = proxy.urlWithCredentials;
+    const withProxyUrl = join(home, 'kubeconfig-proxy-url');
+    await writeFile(withProxyUrl, stringifyYaml(config));
+    let before = (await proxy.requests()).length;
+    const status = await runOk(['diff', ref(), '--kubeconfig', withProxyUrl], { env: { HOME: home } });
+    expect((await proxy.requests()).slice(before)).toContain(`CONNECT ${apiHost()}`);
+    expectNoSecret([status], PROXY_PASSWORD);
+
+    before = (await proxy.requests()).length;
+    await runOk(['diff', ref(), '--kubeconfig', cluster.kubeconfigs.admin], { env: { HOME: home, ...proxyEnv(proxy.urlWithCredentials, apiHost().split(':')[0]) } });
+    expect((await proxy.requests()).slice(before)).toEqual([]);
+  });
+
+  it('fails as a cluster error naming the proxy, without its password, when the proxy is not there', async () => {
+    const r = await runCli(['diff', ref(), '--kubeconfig', cluster.kubeconfigs.admin], { env: { HOME: home, ...proxyEnv('http://someone:pw-7y@127.0.0.1:9') } });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain(`cannot reach the API server at ${cluster.server}`);
+    expect(r.stderr).toContain('through the proxy http://127.0.0.1:9');
+    expect(r.stderr).toContain(`add ${apiHost().split(':')[0]} to NO_PROXY`);
+    expectNoSecret([r], 'pw-7y');
+  });
+
+  it('fails as a cluster error naming the proxy when it refuses the credentials', async () => {
+    const wrong = proxy.urlWithCredentials.replace(encodeURIComponent(PROXY_PASSWORD), 'not-the-password');
+    const r = await runCli(['diff', ref(), '--kubeconfig', cluster.kubeconfigs.admin], { env: { HOME: home, ...proxyEnv(wrong) } });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain(`through the proxy ${proxy.url}`);
+    expectNoSecret([r], 'not-the-password');
+    expectNoSecret([r], PROXY_PASSWORD);
   });
 });

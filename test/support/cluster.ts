@@ -33,7 +33,7 @@ export { mergedKubeconfig, writeClusterKubeconfig, writeKubeconfig } from './kub
 export interface RunningCluster {
   /** e.g. "cluster-a" */
   name: string;
-  /** "https://127.0.0.1:PORT" */
+  /** "https://127.0.0.1:PORT" (ADDRESS:PORT with `address`) */
   server: string;
   /** API server CA (PEM); it also signed the admin client certificate */
   caFile: string;
@@ -65,6 +65,11 @@ export interface StartClusterOptions {
   installCrds?: boolean;
   /** Keep the temp dir after stop() (it is still removed when the test process exits). */
   keepDir?: boolean;
+  /**
+   * Serve on this address of the machine instead of loopback (the proxy tests: clients never send
+   * loopback through a proxy); the serving certificate names it too.
+   */
+  address?: string;
 }
 
 /** A CRD from the corpus, as installed by startCluster. */
@@ -316,7 +321,7 @@ interface Pki {
   restrictedToken: string;
 }
 
-async function preparePki(dir: string): Promise<Pki> {
+async function preparePki(dir: string, address?: string): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await createCa(dir, 'kubectl-policyoci test cluster CA');
   const saKey = join(dir, 'sa.key');
@@ -326,7 +331,7 @@ async function preparePki(dir: string): Promise<Pki> {
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=IP:127.0.0.1,DNS:localhost${address ? `,IP:${address}` : ''}`,
     ]),
     issueCert(ca, dir, 'admin', `/O=system:masters/CN=${ADMIN_USER}`, [
       'basicConstraints=critical,CA:FALSE',
@@ -415,15 +420,15 @@ async function startEtcd(root: string, name: string, logFile: string): Promise<{
   }
 }
 
-function apiserverArgs(port: number, certDir: string, etcdUrl: string, pki: Pki): string[] {
+function apiserverArgs(port: number, certDir: string, etcdUrl: string, pki: Pki, address: string): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     `--cert-dir=${certDir}`,
     `--tls-cert-file=${pki.serving.certFile}`,
     `--tls-private-key-file=${pki.serving.keyFile}`,
     `--secure-port=${port}`,
-    `--bind-address=${LOOPBACK}`,
-    `--advertise-address=${LOOPBACK}`,
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     '--service-cluster-ip-range=10.0.0.0/24',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.saPub}`,
@@ -445,7 +450,7 @@ function apiserverArgs(port: number, certDir: string, etcdUrl: string, pki: Pki)
   ];
 }
 
-async function startApiserver(root: string, logFile: string, etcdUrl: string, pki: Pki): Promise<{ proc: ManagedProcess; server: string }> {
+async function startApiserver(root: string, logFile: string, etcdUrl: string, pki: Pki, address: string = LOOPBACK): Promise<{ proc: ManagedProcess; server: string }> {
   const certDir = join(root, 'apiserver-certs');
   await mkdir(certDir, { recursive: true });
   const dispatcher = new Agent({
@@ -459,10 +464,10 @@ async function startApiserver(root: string, logFile: string, etcdUrl: string, pk
   });
   try {
     for (let attempt = 1; ; attempt++) {
-      const port = await getFreePort();
-      const server = `https://${LOOPBACK}:${port}`;
+      const port = await getFreePort(address);
+      const server = `https://${address}:${port}`;
       await writeFile(logFile, '');
-      const proc = await startManagedProcess(binary('kube-apiserver'), apiserverArgs(port, certDir, etcdUrl, pki), { logFile, cleanupDir: root });
+      const proc = await startManagedProcess(binary('kube-apiserver'), apiserverArgs(port, certDir, etcdUrl, pki, address), { logFile, cleanupDir: root });
       const state = await poll(proc, APISERVER_READY_TIMEOUT_MS, async () => {
         const res = await request(`${server}/readyz`, { dispatcher, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
@@ -628,12 +633,12 @@ export async function startCluster(name: string, opts: StartClusterOptions = {})
   let etcd: ManagedProcess | undefined;
   let apiserver: ManagedProcess | undefined;
   try {
-    const [pki, etcdStarted] = await Promise.all([preparePki(join(root, 'pki')), startEtcd(root, name, logFiles.etcd)]);
+    const [pki, etcdStarted] = await Promise.all([preparePki(join(root, 'pki'), opts.address), startEtcd(root, name, logFiles.etcd)]);
     etcd = etcdStarted.proc;
     const etcdReady = Date.now();
     // Parse the CRDs (synchronous) while kube-apiserver boots in its own process.
     const crdsParsed = (opts.installCrds ?? true) ? sleep(200).then(() => corpusCrds()) : Promise.resolve([]);
-    const apiserverStarted = await startApiserver(root, logFiles.apiserver, etcdStarted.url, pki);
+    const apiserverStarted = await startApiserver(root, logFiles.apiserver, etcdStarted.url, pki, opts.address);
     await crdsParsed;
     apiserver = apiserverStarted.proc;
     const server = apiserverStarted.server;
