@@ -1,14 +1,15 @@
 // Registries and an API server behind a real forward proxy (tinyproxy): the HTTP(S)_PROXY and
 // NO_PROXY variables are honoured as Go tools (and kubectl) honour them, so is a kubeconfig's
 // proxy-url, proxy credentials work and are never printed, and a refusing or missing proxy is a
-// clear error. The servers listen on the machine's own non-loopback address, since loopback never
-// goes through a proxy.
+// clear error. The servers run on a test host (a network namespace of this machine, netns.ts):
+// loopback never goes through a proxy.
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, runOk, type CliResult } from '../support/cli.ts';
-import { machineAddress, startForwardProxy, type RunningProxy } from '../support/proxy.ts';
+import { createTestHost, type TestHost } from '../support/netns.ts';
+import { startForwardProxy, type RunningProxy } from '../support/proxy.ts';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -35,17 +36,19 @@ describe('registries behind a forward proxy (tinyproxy)', () => {
   let tlsRegistry: RunningRegistry;
   let plainRegistry: RunningRegistry;
   let home: string;
+  let testHost: TestHost;
   beforeAll(async () => {
-    const address = machineAddress();
+    testHost = createTestHost();
     [proxy, tlsRegistry, plainRegistry] = await Promise.all([
       startForwardProxy({ username: 'policyoci', password: PROXY_PASSWORD }),
-      startRegistry('tls', { address }),
-      startRegistry('open', { address }),
+      startRegistry('tls', { host: testHost }),
+      startRegistry('open', { host: testHost }),
     ]);
     home = await mkdtemp(join(tmpdir(), 'proxy-home-'));
   });
   afterAll(async () => {
     await Promise.all([proxy?.stop(), tlsRegistry?.stop(), plainRegistry?.stop()]);
+    testHost?.remove();
   });
 
   const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ HOME: home, DOCKER_CONFIG: join(home, '.docker'), ...extra });
@@ -116,11 +119,13 @@ describe('an API server behind a forward proxy (tinyproxy)', () => {
   let cluster: RunningCluster;
   let registry: RunningRegistry;
   let home: string;
+  let testHost: TestHost;
   const ref = () => `${registry.host}/for-cluster:v1`;
   beforeAll(async () => {
+    testHost = createTestHost();
     [proxy, cluster, registry] = await Promise.all([
       startForwardProxy({ username: 'policyoci', password: PROXY_PASSWORD }),
-      startCluster('proxied', { address: machineAddress() }),
+      startCluster('proxied', { host: testHost }),
       startRegistry('open'), // on loopback: reached directly while the cluster goes through the proxy
     ]);
     home = await mkdtemp(join(tmpdir(), 'proxy-cluster-'));
@@ -128,6 +133,7 @@ describe('an API server behind a forward proxy (tinyproxy)', () => {
   }, 300_000);
   afterAll(async () => {
     await Promise.all([proxy?.stop(), cluster?.stop(), registry?.stop()]);
+    testHost?.remove();
   });
 
   const apiHost = () => new URL(cluster.server).host;

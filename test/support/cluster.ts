@@ -24,6 +24,7 @@ import { parseAllDocuments } from 'yaml';
 import type { CertPair, TestCa } from './certs.ts';
 import { CORPUS } from './cli.ts';
 import { writeClusterKubeconfig } from './kubeconfig.ts';
+import type { TestHost } from './netns.ts';
 import { getFreePort, LOOPBACK } from './ports.ts';
 import { removeNow, removeOnExit, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
 import { toolPath } from './tools.ts';
@@ -33,7 +34,7 @@ export { mergedKubeconfig, writeClusterKubeconfig, writeKubeconfig } from './kub
 export interface RunningCluster {
   /** e.g. "cluster-a" */
   name: string;
-  /** "https://127.0.0.1:PORT" (ADDRESS:PORT with `address`) */
+  /** "https://127.0.0.1:PORT" (ADDRESS:PORT on a test host) */
   server: string;
   /** API server CA (PEM); it also signed the admin client certificate */
   caFile: string;
@@ -66,10 +67,10 @@ export interface StartClusterOptions {
   /** Keep the temp dir after stop() (it is still removed when the test process exits). */
   keepDir?: boolean;
   /**
-   * Serve on this address of the machine instead of loopback (the proxy tests: clients never send
-   * loopback through a proxy); the serving certificate names it too.
+   * Run etcd and kube-apiserver on this test host (a network namespace, netns.ts) and serve on its
+   * address (the proxy tests: clients never send loopback through a proxy); the certificate names it.
    */
-  address?: string;
+  host?: TestHost;
 }
 
 /** A CRD from the corpus, as installed by startCluster. */
@@ -380,17 +381,19 @@ function portClash(log: string): boolean {
   return /address already in use/i.test(log);
 }
 
-async function startEtcd(root: string, name: string, logFile: string): Promise<{ proc: ManagedProcess; url: string }> {
+async function startEtcd(root: string, name: string, logFile: string, host?: TestHost): Promise<{ proc: ManagedProcess; url: string }> {
   const dataDir = join(root, 'etcd');
   const dispatcher = new Agent({ connect: { timeout: 2000 }, keepAliveTimeout: 10 });
   try {
     for (let attempt = 1; ; attempt++) {
       const [clientPort, peerPort] = [await getFreePort(), await getFreePort()];
-      const url = `http://${LOOPBACK}:${clientPort}`;
-      const peer = `http://${LOOPBACK}:${peerPort}`;
+      const address = host?.address ?? LOOPBACK;
+      const url = `http://${address}:${clientPort}`;
+      const peer = `http://${address}:${peerPort}`;
       await rm(dataDir, { recursive: true, force: true });
       await writeFile(logFile, '');
-      const proc = await startManagedProcess(binary('etcd'), [
+      const run = (command: string, args: string[]) => (host ? host.wrap(command, args) : { command, args });
+      const etcd = run(binary('etcd'), [
         `--name=${name}`,
         `--data-dir=${dataDir}`,
         `--listen-client-urls=${url}`,
@@ -403,7 +406,8 @@ async function startEtcd(root: string, name: string, logFile: string): Promise<{
         '--log-level=warn',
         // the big Kyverno CRDs (1.4 MB of YAML) plus their managedFields
         '--max-request-bytes=10485760',
-      ], { logFile, env: envWithout(['ETCD_']), cleanupDir: root });
+      ]);
+      const proc = await startManagedProcess(etcd.command, etcd.args, { logFile, env: envWithout(['ETCD_']), cleanupDir: root });
       const state = await poll(proc, ETCD_READY_TIMEOUT_MS, async () => {
         const res = await request(`${url}/health`, { dispatcher, headersTimeout: 2000, bodyTimeout: 2000 });
         const text = await res.body.text();
@@ -450,7 +454,8 @@ function apiserverArgs(port: number, certDir: string, etcdUrl: string, pki: Pki,
   ];
 }
 
-async function startApiserver(root: string, logFile: string, etcdUrl: string, pki: Pki, address: string = LOOPBACK): Promise<{ proc: ManagedProcess; server: string }> {
+async function startApiserver(root: string, logFile: string, etcdUrl: string, pki: Pki, host?: TestHost): Promise<{ proc: ManagedProcess; server: string }> {
+  const address = host?.address ?? LOOPBACK;
   const certDir = join(root, 'apiserver-certs');
   await mkdir(certDir, { recursive: true });
   const dispatcher = new Agent({
@@ -464,10 +469,12 @@ async function startApiserver(root: string, logFile: string, etcdUrl: string, pk
   });
   try {
     for (let attempt = 1; ; attempt++) {
-      const port = await getFreePort(address);
+      const port = await getFreePort(); // on a test host every port is free: any number will do
       const server = `https://${address}:${port}`;
       await writeFile(logFile, '');
-      const proc = await startManagedProcess(binary('kube-apiserver'), apiserverArgs(port, certDir, etcdUrl, pki, address), { logFile, cleanupDir: root });
+      const args = apiserverArgs(port, certDir, etcdUrl, pki, address);
+      const run = host ? host.wrap(binary('kube-apiserver'), args) : { command: binary('kube-apiserver'), args };
+      const proc = await startManagedProcess(run.command, run.args, { logFile, cleanupDir: root });
       const state = await poll(proc, APISERVER_READY_TIMEOUT_MS, async () => {
         const res = await request(`${server}/readyz`, { dispatcher, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
@@ -633,12 +640,12 @@ export async function startCluster(name: string, opts: StartClusterOptions = {})
   let etcd: ManagedProcess | undefined;
   let apiserver: ManagedProcess | undefined;
   try {
-    const [pki, etcdStarted] = await Promise.all([preparePki(join(root, 'pki'), opts.address), startEtcd(root, name, logFiles.etcd)]);
+    const [pki, etcdStarted] = await Promise.all([preparePki(join(root, 'pki'), opts.host?.address), startEtcd(root, name, logFiles.etcd, opts.host)]);
     etcd = etcdStarted.proc;
     const etcdReady = Date.now();
     // Parse the CRDs (synchronous) while kube-apiserver boots in its own process.
     const crdsParsed = (opts.installCrds ?? true) ? sleep(200).then(() => corpusCrds()) : Promise.resolve([]);
-    const apiserverStarted = await startApiserver(root, logFiles.apiserver, etcdStarted.url, pki, opts.address);
+    const apiserverStarted = await startApiserver(root, logFiles.apiserver, etcdStarted.url, pki, opts.host);
     await crdsParsed;
     apiserver = apiserverStarted.proc;
     const server = apiserverStarted.server;

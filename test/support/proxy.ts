@@ -2,7 +2,7 @@
 // credentials. Its log names every request it forwarded (absolute-URI GETs for http, CONNECT for
 // https), so a test can see which traffic went through it.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort, isPortOpen, LOOPBACK } from './ports.ts';
@@ -58,15 +58,4 @@ export async function startForwardProxy(options: { username?: string; password?:
       removeNow(dir);
     },
   };
-}
-
-/**
- * An IPv4 address of this machine other than loopback: a server there is reached through a
- * proxy (loopback never is). The proxy tests need one; a machine without a network has none.
- */
-export function machineAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  throw new Error('this machine has no IPv4 address besides loopback: the proxy tests need one to reach a registry through a proxy');
 }

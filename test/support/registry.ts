@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { createClientCert, createServerCert, createTestCa, type CertPair, type TestCa } from './certs.ts';
+import type { TestHost } from './netns.ts';
 import { getFreePort, LOOPBACK } from './ports.ts';
 import { removeNow, removeOnExit, runCommand, startManagedProcess, tailFile, type ManagedProcess } from './process.ts';
 import { startTokenIssuer, type TokenIssuer, type TokenUser } from './token-issuer.ts';
@@ -18,7 +19,7 @@ export const REGISTRY_KINDS: readonly RegistryKind[] = ['open', 'htpasswd', 'tok
 
 export interface RunningRegistry {
   kind: RegistryKind;
-  /** "127.0.0.1:PORT", "localhost:PORT" for 'tls' (the certificate's SANs are localhost and 127.0.0.1), or ADDRESS:PORT with `address` */
+  /** "127.0.0.1:PORT", "localhost:PORT" for 'tls' (the certificate's SANs are localhost and 127.0.0.1), or ADDRESS:PORT on a test host */
   host: string;
   /** "http://127.0.0.1:PORT" or "https://localhost:PORT" */
   url: string;
@@ -49,10 +50,10 @@ export interface StartRegistryOptions {
   /** Keep the temp dir after stop() (it is still removed when the test process exits). */
   keepDir?: boolean;
   /**
-   * Listen on this address of the machine instead of loopback, and name the registry by it (the
-   * proxy tests: clients never send loopback through a proxy). tls: the certificate names it too.
+   * Run on this test host (a network namespace, netns.ts) and name the registry by its address
+   * (the proxy tests: clients never send loopback through a proxy). tls: the certificate names it.
    */
-  address?: string;
+  host?: TestHost;
 }
 
 const BINARY = process.env.POLICYOCI_REGISTRY_BIN ?? 'docker-registry';
@@ -107,7 +108,7 @@ async function prepare(kind: RegistryKind, root: string, options: StartRegistryO
     case 'tls': {
       const dir = join(root, 'tls');
       const ca = await createTestCa(dir);
-      const server = await createServerCert(ca, dir, { hosts: ['localhost', '127.0.0.1', ...(options.address ? [options.address] : [])] });
+      const server = await createServerCert(ca, dir, { hosts: ['localhost', '127.0.0.1', ...(options.host ? [options.host.address] : [])] });
       const tls: Record<string, unknown> = { certificate: server.certFile, key: server.keyFile };
       if (!options.requireClientCert) return { tls, ca };
       tls.clientcas = [ca.certFile];
@@ -178,13 +179,14 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
       ? { ca: await readFile(prepared.ca.certFile, 'utf8'), ...(await clientKeyPair(prepared.clientCert)) }
       : undefined;
     for (let attempt = 1; ; attempt++) {
-      const port = await getFreePort(options.address ?? LOOPBACK);
-      const hostname = options.address ?? (kind === 'tls' ? 'localhost' : LOOPBACK);
+      const port = await getFreePort(); // on a test host every port is free: any number will do
+      const hostname = options.host?.address ?? (kind === 'tls' ? 'localhost' : LOOPBACK);
       const host = `${hostname}:${port}`;
       const url = `${kind === 'tls' ? 'https' : 'http'}://${host}`;
-      await writeFile(configFile, configFor(port, dataDir, prepared, options.address ?? LOOPBACK));
+      await writeFile(configFile, configFor(port, dataDir, prepared, options.host?.address ?? LOOPBACK));
       await writeFile(logFile, '');
-      const proc = await startManagedProcess(BINARY, ['serve', configFile], { logFile, env: registryEnv(), cleanupDir: root });
+      const run = options.host ? options.host.wrap(BINARY, ['serve', configFile]) : { command: BINARY, args: ['serve', configFile] };
+      const proc = await startManagedProcess(run.command, run.args, { logFile, env: registryEnv(), cleanupDir: root });
       const state = await waitUntilReady(proc, url, tlsClient);
       if (state === 'timeout') {
         await proc.stop();
