@@ -116,10 +116,16 @@ export interface SendOptions {
   body?: Buffer | string | undefined;
 }
 
+/** Requests sent again at once when a pooled connection turns out closed (Go's "replayable"). */
+const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** One pool per scheme, and one more per scheme through the proxy when the environment names one. */
 interface Pools {
   direct: HttpAgent | HttpsAgent;
   proxied: HttpAgent | HttpsAgent | undefined;
+  /** The same without keep-alive, made on first use: for origins that close connections under requests. */
+  directOnce?: HttpAgent | HttpsAgent;
+  proxiedOnce?: HttpAgent | HttpsAgent;
 }
 
 /** Keep-alive connection pools for one registry (and the token realms it points to). */
@@ -129,6 +135,8 @@ export class Transport {
   private readonly timeoutMs: number;
   private readonly proxyEnv: NodeJS.ProcessEnv | undefined;
   private readonly pools = new Map<'http:' | 'https:', Pools>();
+  /** Origins whose connections were closed under a request: reached without keep-alive since. */
+  private readonly closingOrigins = new Set<string>();
 
   constructor(opts: TransportOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     // Read (and checked) now: a missing CA file is a usage error before any request.
@@ -144,15 +152,19 @@ export class Transport {
     const scheme = url.protocol === 'https:' ? 'https:' : 'http:';
     let pools = this.pools.get(scheme);
     if (!pools) {
-      const make = (proxyEnv?: NodeJS.ProcessEnv) => {
-        const common = { keepAlive: true, maxSockets: this.maxSockets, ...(proxyEnv ? { proxyEnv } : {}) };
-        if (scheme === 'http:') return new (process.getBuiltinModule('node:http').Agent)(common);
-        return new (process.getBuiltinModule('node:https').Agent)({ ...common, ...this.tls } as HttpsAgentOptions);
-      };
-      pools = { direct: make(), proxied: this.proxyEnv ? make(this.proxyEnv) : undefined };
+      pools = { direct: this.makeAgent(scheme, true), proxied: this.proxyEnv ? this.makeAgent(scheme, true, this.proxyEnv) : undefined };
       this.pools.set(scheme, pools);
     }
-    return pools.proxied === undefined || isLoopback(url.host) ? pools.direct : pools.proxied;
+    const proxied = pools.proxied !== undefined && !isLoopback(url.host);
+    if (!this.closingOrigins.has(url.origin)) return proxied ? pools.proxied! : pools.direct;
+    if (proxied) return (pools.proxiedOnce ??= this.makeAgent(scheme, false, this.proxyEnv));
+    return (pools.directOnce ??= this.makeAgent(scheme, false));
+  }
+
+  private makeAgent(scheme: 'http:' | 'https:', keepAlive: boolean, proxyEnv?: NodeJS.ProcessEnv): HttpAgent | HttpsAgent {
+    const common = { keepAlive, maxSockets: this.maxSockets, ...(proxyEnv ? { proxyEnv } : {}) };
+    if (scheme === 'http:') return new (process.getBuiltinModule('node:http').Agent)(common);
+    return new (process.getBuiltinModule('node:https').Agent)({ ...common, ...this.tls } as HttpsAgentOptions);
   }
 
   /**
@@ -161,23 +173,25 @@ export class Transport {
    * retry.ts retries.
    */
   async send(url: URL, options: SendOptions): Promise<HttpResponse> {
-    // A kept-alive connection that the server or a proxy (tinyproxy does this after every answer)
-    // closed while it sat in the pool fails the next request before any answer. Such a request is
-    // sent again on another connection, as Node's docs advise (request.reusedSocket) and Go's
-    // client does; every pooled connection may be such a one, hence the bound.
     for (let attempt = 1; ; attempt++) {
-      const sent = await this.sendOnce(url, options);
+      const sent = await this.sendOnce(url, options, this.agentFor(url));
       if (!('stale' in sent)) return sent;
-      if (attempt > this.maxSockets) throw sent.stale;
+      // The server, or a proxy in between (tinyproxy closes after every answer without saying so),
+      // closed the pooled connection this request went out on before any answer. Connections to
+      // that origin are not kept from now on. Only a request without a body that changes nothing is
+      // sent again at once (Go's rule); any other goes to the caller's retry, which for a blob upload
+      // opens a new session, as for any cut upload.
+      this.closingOrigins.add(url.origin);
+      if (!REPLAYABLE.has(options.method) || options.body !== undefined || attempt > 1) throw sent.stale;
     }
   }
 
-  private sendOnce(url: URL, options: SendOptions): Promise<HttpResponse | { stale: Error }> {
+  private sendOnce(url: URL, options: SendOptions, agent: HttpAgent | HttpsAgent): Promise<HttpResponse | { stale: Error }> {
     const http = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...options.headers };
       if (options.body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
-      const requestOptions: RequestOptions = { method: options.method, headers, agent: this.agentFor(url) };
+      const requestOptions: RequestOptions = { method: options.method, headers, agent };
       let answered = false;
       const req = http.request(url, requestOptions, (res: IncomingMessage) => {
         answered = true;
@@ -203,8 +217,7 @@ export class Transport {
 
   async close(): Promise<void> {
     for (const pools of this.pools.values()) {
-      pools.direct.destroy();
-      pools.proxied?.destroy();
+      for (const agent of [pools.direct, pools.proxied, pools.directOnce, pools.proxiedOnce]) agent?.destroy();
     }
     this.pools.clear();
   }
