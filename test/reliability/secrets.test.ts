@@ -1,8 +1,9 @@
 // Secrets never appear in any output: every command of the executable runs with known credentials
 // (a registry password given on stdin and stored by login, a wrong password, registry and cluster
 // client keys, cluster bearer tokens in kubeconfigs and from an exec plugin, a wrong token, a signing
-// key and COSIGN_PASSWORD), with --debug, on success and on failure, an internal error included;
-// then stdout and stderr of all of them are searched for each secret in every encoding.
+// key and COSIGN_PASSWORD, a proxy password in HTTP(S)_PROXY), with --debug, on success and on
+// failure, an internal error included; then stdout and stderr of all of them are searched for each
+// secret in every encoding.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -49,7 +50,14 @@ beforeAll(async () => {
   const home = join(work, 'home');
   await mkdir(home);
   const cosignPassword = `cosign-${randomBytes(12).toString('hex')}`;
-  env = { HOME: home, DOCKER_CONFIG: join(home, '.docker'), REGISTRY_AUTH_FILE: join(home, 'auth.json'), XDG_RUNTIME_DIR: home, COSIGN_PASSWORD: cosignPassword, KUBECONFIG: '' };
+  // A proxy with a password in every run: loopback servers never go through it (so nothing else
+  // changes), and a registry elsewhere does, to a proxy that is not there.
+  const proxyPassword = `proxy-${randomBytes(12).toString('hex')}`;
+  const proxy = `http://proxyuser:${proxyPassword}@127.0.0.1:9`;
+  env = {
+    HOME: home, DOCKER_CONFIG: join(home, '.docker'), REGISTRY_AUTH_FILE: join(home, 'auth.json'), XDG_RUNTIME_DIR: home, COSIGN_PASSWORD: cosignPassword, KUBECONFIG: '',
+    HTTPS_PROXY: proxy, HTTP_PROXY: proxy, https_proxy: proxy, http_proxy: proxy, NO_PROXY: '', no_proxy: '',
+  };
 
   const c = small.cluster;
   const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
@@ -60,6 +68,7 @@ beforeAll(async () => {
   stringSecret('cluster restricted token', c.restrictedToken);
   stringSecret('wrong cluster token', wrongToken);
   stringSecret('COSIGN_PASSWORD', cosignPassword);
+  stringSecret('proxy password', proxyPassword, 'proxyuser');
   await keySecret('registry client key', tls.clientCert!.keyFile);
   await keySecret('cluster admin client key', c.adminClientCert.keyFile);
   const signKey = join(work, 'sign.key');
@@ -137,6 +146,7 @@ beforeAll(async () => {
   add('inspect, json', ['inspect', `${H}/sec:v1`, '--format', 'json']);
   add('tags', ['tags', `${H}/sec`]);
   add('tags, unreachable registry with credentials', ['tags', '127.0.0.1:1/x', '-u', user, '--password-stdin'], htp.password);
+  add('tags through a proxy that is not there, with credentials', ['tags', 'registry.policyoci.invalid/x', '-u', user, '--password-stdin', '--debug'], htp.password);
   add('push, mutual TLS', ['push', `${T}/sec:v1`, policies, ...tlsFlags]);
   add('pull, mutual TLS', ['pull', `${T}/sec:v1`, '-o', join(work, 'pulled-tls'), ...tlsFlags]);
   add('tags, TLS without the client certificate', ['tags', `${T}/sec`, '--ca-file', tls.caFile!]);
@@ -177,10 +187,12 @@ describe('secrets never appear in any output', () => {
     for (const ok of ['login', 'push, stored credentials', 'push, --password-stdin', 'pull', 'push, mutual TLS', 'pull, mutual TLS', 'apply, token kubeconfig', 'pull --apply, client certificate kubeconfig', 'apply, inline client key kubeconfig', 'status, token kubeconfig', 'rollback, inline client key kubeconfig, --password-stdin', 'export, exec plugin kubeconfig', 'logout']) {
       expect(code(ok), show(ok)).toBe(0);
     }
-    for (const [failed, exit] of [['login, wrong password', 5], ['push, --password-stdin, wrong password', 5], ['push after logout', 5], ['apply, wrong token', 5], ['rollback, wrong token', 5], ['status, all contexts, one with a wrong token', 9], ['tags, unreachable registry with credentials', 8]] as const) {
+    for (const [failed, exit] of [['login, wrong password', 5], ['push, --password-stdin, wrong password', 5], ['push after logout', 5], ['apply, wrong token', 5], ['rollback, wrong token', 5], ['status, all contexts, one with a wrong token', 9], ['tags, unreachable registry with credentials', 8], ['tags through a proxy that is not there, with credentials', 8]] as const) {
       expect(code(failed), show(failed)).toBe(exit);
     }
     expect(code('tags, TLS without the client certificate')).not.toBe(0);
+    // The proxy was in play: named in the message, without its password.
+    expect(runs.find((r) => r.label === 'tags through a proxy that is not there, with credentials')!.result!.stderr).toContain('the proxy http://127.0.0.1:9');
     expect(code('internal error (exit 70) with credentials')).not.toBe(0);
   });
 
