@@ -49,6 +49,25 @@ function commandsFor(argv: string[]): CommandName[] {
 /** Commands cli.ts declares itself (the others are modules under commands/). */
 const OWN_COMMANDS: CommandModule[] = [{ command: 'version', describe: 'Print the version (--format json: version, commit, build date, platform)' }];
 
+const EXIT_CODES =
+  'Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io, 9 some contexts failed (several contexts); 130 interrupted (Ctrl-C).';
+
+const ENVIRONMENT = [
+  'Environment:',
+  '  KUBECONFIG            kubeconfig files, merged as kubectl merges them (--kubeconfig wins)',
+  '  REGISTRY_AUTH_FILE    registry credentials: read first, written by login; then',
+  '                        $XDG_RUNTIME_DIR/containers/auth.json (podman) and',
+  '                        $DOCKER_CONFIG/config.json (docker; default ~/.docker)',
+  '  HTTPS_PROXY, HTTP_PROXY, NO_PROXY',
+  '                        proxies, read as Go tools read them; credentials as',
+  '                        http://USER:PASSWORD@HOST:PORT, never printed; loopback goes direct',
+  '  COSIGN_PASSWORD       the password of an encrypted signing key',
+  '  POLICYOCI_CACHE_DIR   cache of checked files and compiled code (default',
+  '                        $XDG_CACHE_HOME/kubectl-policyoci or ~/.cache/kubectl-policyoci; off: none)',
+  '  SOURCE_DATE_EPOCH     creation time of a Kyverno bundle 1.0 (push --kyverno-format bundle-1.0)',
+  '  NO_COLOR              no colours',
+].join('\n');
+
 export async function run(argv: string[]): Promise<number> {
   const json = formatIn(argv) === 'json';
   const debug = argv.includes('--debug');
@@ -81,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       .help()
       .alias('help', 'h')
       .wrap(Math.min(110, process.stdout.columns || 100))
-      .epilogue('Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 auth, 6 unsafe/limit, 7 exists, 8 registry/cluster/io, 9 some contexts failed (several contexts); 130 interrupted (Ctrl-C).')
+      .epilogue(`${EXIT_CODES}\n\n${ENVIRONMENT}`)
       .fail((msg, err, y) => {
         // yargs wraps what a flag's coerce throws (our usage errors) in its own YError.
         const cause = (err as { cause?: unknown } | undefined)?.cause;
