@@ -68,6 +68,16 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The variable that names the proxy for `url`. */
+function proxyVariable(url: URL): string {
+  return url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+}
+
+/** How to leave the proxy out, appended to every proxy hint. */
+function aroundProxy(url: URL): string {
+  return `, or add ${url.hostname} to NO_PROXY to reach the registry directly`;
+}
+
 export function errorFromResponse(res: FailedResponse, method: string, url: URL, registry: string, proxy?: string): RegistryHttpError {
   const entries = parseRegistryErrors(res.body);
   const detail = entries.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
@@ -76,7 +86,7 @@ export function errorFromResponse(res: FailedResponse, method: string, url: URL,
   if (code === 'UNAUTHORIZED') message += `; run \`kubectl policyoci login ${registry}\``;
   if (code === 'DENIED') message += `; the credentials for ${registry} lack permission`;
   if (res.status === 407) {
-    message += `; the proxy${proxy ? ` ${proxy}` : ''} asks for credentials: give them in ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} as http://USER:PASSWORD@HOST:PORT, or add ${url.hostname} to NO_PROXY to reach the registry directly`;
+    message += `; the proxy${proxy ? ` ${proxy}` : ''} asks for credentials: give them in ${proxyVariable(url)} as http://USER:PASSWORD@HOST:PORT${aroundProxy(url)}`;
   }
   // Go's HTTPS servers answer a plain-HTTP request with this 400 (we default to HTTP on loopback).
   // A HEAD response has no body to tell, so an empty 400 over plain HTTP gets the hint too.
@@ -119,8 +129,8 @@ export function transportError(err: unknown, method: string, url: URL, proxy?: s
   text = (text.split('\n').find((l) => l.trim()) ?? text).trim().slice(0, 300);
   const what = describeRequest(method, url);
   let hint = '';
-  const variable = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
-  const noProxy = `, or add ${url.hostname} to NO_PROXY to reach the registry directly`;
+  const variable = proxyVariable(url);
+  const noProxy = aroundProxy(url);
   if (proxy !== undefined && code === 'ERR_PROXY_TUNNEL') {
     hint = /\b40[17]\b/.test(text)
       ? `; the proxy ${proxy} did not accept the credentials (none or wrong: give them in ${variable} as http://USER:PASSWORD@HOST:PORT)${noProxy}`
