@@ -392,8 +392,7 @@ async function startEtcd(root: string, name: string, logFile: string, host?: Tes
       const peer = `http://${address}:${peerPort}`;
       await rm(dataDir, { recursive: true, force: true });
       await writeFile(logFile, '');
-      const run = (command: string, args: string[]) => (host ? host.wrap(command, args) : { command, args });
-      const etcd = run(binary('etcd'), [
+      const proc = await startManagedProcess(binary('etcd'), [
         `--name=${name}`,
         `--data-dir=${dataDir}`,
         `--listen-client-urls=${url}`,
@@ -406,8 +405,7 @@ async function startEtcd(root: string, name: string, logFile: string, host?: Tes
         '--log-level=warn',
         // the big Kyverno CRDs (1.4 MB of YAML) plus their managedFields
         '--max-request-bytes=10485760',
-      ]);
-      const proc = await startManagedProcess(etcd.command, etcd.args, { logFile, env: envWithout(['ETCD_']), cleanupDir: root });
+      ], { logFile, env: envWithout(['ETCD_']), cleanupDir: root, ...(host ? { host } : {}) });
       const state = await poll(proc, ETCD_READY_TIMEOUT_MS, async () => {
         const res = await request(`${url}/health`, { dispatcher, headersTimeout: 2000, bodyTimeout: 2000 });
         const text = await res.body.text();
@@ -472,9 +470,7 @@ async function startApiserver(root: string, logFile: string, etcdUrl: string, pk
       const port = await getFreePort(); // on a test host every port is free: any number will do
       const server = `https://${address}:${port}`;
       await writeFile(logFile, '');
-      const args = apiserverArgs(port, certDir, etcdUrl, pki, address);
-      const run = host ? host.wrap(binary('kube-apiserver'), args) : { command: binary('kube-apiserver'), args };
-      const proc = await startManagedProcess(run.command, run.args, { logFile, cleanupDir: root });
+      const proc = await startManagedProcess(binary('kube-apiserver'), apiserverArgs(port, certDir, etcdUrl, pki, address), { logFile, cleanupDir: root, ...(host ? { host } : {}) });
       const state = await poll(proc, APISERVER_READY_TIMEOUT_MS, async () => {
         const res = await request(`${server}/readyz`, { dispatcher, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();

@@ -3,6 +3,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { TestHost } from './netns.ts';
 
 export interface CommandResult {
   stdout: string;
@@ -120,13 +121,14 @@ function startGuardian(pid: number, cleanupDir: string | undefined): ChildProces
 /**
  * Starts a long-running server process with stdout and stderr appended to `logFile`. It does not
  * keep the event loop alive; it is killed when the test process exits, even by SIGKILL (then
- * `cleanupDir`, if given, is removed too).
+ * `cleanupDir`, if given, is removed too). With `host`, it runs on that test host (netns.ts).
  */
 export async function startManagedProcess(
   command: string,
   args: readonly string[],
-  options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; cleanupDir?: string },
+  options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; cleanupDir?: string; host?: TestHost },
 ): Promise<ManagedProcess> {
+  if (options.host) ({ command, args } = options.host.wrap(command, args));
   installExitHook();
   const fd = openSync(options.logFile, 'a');
   let child: ChildProcess;

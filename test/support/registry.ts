@@ -185,8 +185,7 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
       const url = `${kind === 'tls' ? 'https' : 'http'}://${host}`;
       await writeFile(configFile, configFor(port, dataDir, prepared, options.host?.address ?? LOOPBACK));
       await writeFile(logFile, '');
-      const run = options.host ? options.host.wrap(BINARY, ['serve', configFile]) : { command: BINARY, args: ['serve', configFile] };
-      const proc = await startManagedProcess(run.command, run.args, { logFile, env: registryEnv(), cleanupDir: root });
+      const proc = await startManagedProcess(BINARY, ['serve', configFile], { logFile, env: registryEnv(), cleanupDir: root, ...(options.host ? { host: options.host } : {}) });
       const state = await waitUntilReady(proc, url, tlsClient);
       if (state === 'timeout') {
         await proc.stop();
