@@ -42,3 +42,9 @@ export async function runOk(args: string[], options: Parameters<typeof runCli>[1
   if (r.code !== 0) throw new Error(`kubectl-policyoci ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }
+
+/** Where `secret` (as it is, or base64) shows in the output of `results`: "run N stdout", …; [] when nowhere. */
+export function secretShownIn(results: CliResult[], secret: string): string[] {
+  const forms = [secret, Buffer.from(secret).toString('base64')];
+  return results.flatMap((r, i) => (['stdout', 'stderr'] as const).filter((stream) => forms.some((f) => r[stream].includes(f))).map((stream) => `run ${i + 1} ${stream}`));
+}
